@@ -1,0 +1,182 @@
+"""The search-space protocol shared by every space in :mod:`sknar.spaces`.
+
+A search space says what an architecture is: which values are valid, which are the same
+network (canonical form and hash), how to draw or list them, and what each node of each cell
+costs in the macro network. Spaces know nothing of torch; encoders turn what they return into
+model inputs.
+"""
+
+from abc import ABC, abstractmethod
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+
+class PatchFeatures(NamedTuple):
+    """Raw (unscaled) ReNAS/NAR patches of a batch of architectures.
+
+    Attributes
+    ----------
+    ops : ndarray of shape (n_archs, max_nodes, max_nodes)
+        The op-code patch: the cell's adjacency with each entry replaced by the code of the op
+        it leads to (node-op spaces) or carries (edge-op spaces).
+    flops : ndarray of shape (n_archs, n_cells, max_nodes, max_nodes)
+        Per-cell FLOPs patches: the FLOPs of a node (or edge) in the cell at the entries of the
+        adjacency that the op-code patch uses for it.
+    params : ndarray of shape (n_archs, n_cells, max_nodes, max_nodes)
+        Per-cell parameter-count patches, laid out like ``flops``.
+    """
+
+    ops: np.ndarray
+    flops: np.ndarray
+    params: np.ndarray
+
+
+class SearchSpace(ABC):
+    """Base class of the cell-based search spaces.
+
+    Subclasses set the class attributes ``name``, ``op_names``, ``max_nodes``, ``n_cells`` and
+    ``cost_datasets`` and implement the abstract methods. ``validate_all`` and ``sample``
+    helpers are shared.
+
+    Attributes
+    ----------
+    name : str
+        Short name of the space, e.g. ``"nasbench201"``.
+    op_names : tuple of str
+        The ops a node (or edge) can take, in the order of their integer codes used by the
+        encoders (code ``i + 1`` for ``op_names[i]`` unless the space documents otherwise).
+    max_nodes : int
+        Side of the square patches (the largest number of nodes of a cell).
+    n_cells : int
+        Number of cells of the macro network that have cost features (0 if none).
+    cost_datasets : tuple of str or None
+        The datasets whose macro network the cost methods accept (``dataset=`` argument), or
+        None when the cost does not depend on a dataset.
+    """
+
+    name = None
+    op_names = ()
+    max_nodes = None
+    n_cells = 0
+    cost_datasets = None
+
+    @property
+    def n_ops(self):
+        """Number of distinct ops."""
+        return len(self.op_names)
+
+    # --- what an architecture is -------------------------------------------------------
+
+    @abstractmethod
+    def validate(self, arch):
+        """Return the canonical form of ``arch`` or raise a ValueError saying what is wrong."""
+
+    @abstractmethod
+    def hash(self, arch):
+        """Return a string that is equal for two architectures iff they are the same network."""
+
+    def validate_all(self, archs):
+        """Validate a sequence, naming the index of the first bad architecture in the error.
+
+        Parameters
+        ----------
+        archs : iterable
+            Architectures in any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        canonical : list
+            The canonical form of each architecture, in order.
+        """
+        canonical = []
+        for index, arch in enumerate(archs):
+            try:
+                canonical.append(self.validate(arch))
+            except ValueError as exc:
+                raise ValueError(f"architecture at index {index} is invalid: {exc}") from exc
+        return canonical
+
+    # --- drawing and listing -----------------------------------------------------------
+
+    @abstractmethod
+    def sample(self, n, random_state=None):
+        """Return ``n`` distinct valid architectures drawn uniformly from the space."""
+
+    @abstractmethod
+    def enumerate(self, verbose=False):
+        """Iterate over every distinct architecture of the space (canonical forms)."""
+
+    # --- costs -------------------------------------------------------------------------
+
+    @abstractmethod
+    def cost_features(self, arch, dataset=None):
+        """Per-cell, per-node (or per-edge) FLOPs and parameter counts.
+
+        Returns
+        -------
+        costs : dict
+            ``{"flops": ndarray (n_cells, n_slots), "params": ndarray (n_cells, n_slots)}`` with
+            integer counts, slots being the nodes (node-op spaces) or edges (edge-op spaces) in
+            the order of the canonical form.
+        """
+
+    @abstractmethod
+    def total_cost(self, arch, dataset=None):
+        """Whole-network cost: ``{"flops": int, "params": int}``."""
+
+    @abstractmethod
+    def structure_features(self, arch):
+        """Structure summary used by samplers: ``{"n_nodes": int, "n_edges": int,
+        "n_<op>": int for each op}``."""
+
+    @abstractmethod
+    def patch_features(self, archs, dataset=None):
+        """Raw NAR patches of a batch of architectures as :class:`PatchFeatures` (float64)."""
+
+    # --- graphs ------------------------------------------------------------------------
+
+    @abstractmethod
+    def to_networkx(self, arch):
+        """Return the cell as a :class:`networkx.DiGraph` with an ``op`` attribute."""
+
+    @abstractmethod
+    def from_networkx(self, graph):
+        """Inverse of :meth:`to_networkx`; returns the canonical architecture."""
+
+    # --- shared helpers ----------------------------------------------------------------
+
+    def _sample_by_rejection(self, n, draw_one, random_state, max_tries_per_arch=1000):
+        """Draw distinct valid architectures with ``draw_one(rng)`` until ``n`` are found.
+
+        ``draw_one`` returns a candidate or None (invalid); duplicates are rejected by hash.
+        """
+        rng = check_random_state(random_state)
+        found, seen = [], set()
+        tries = 0
+        while len(found) < n:
+            tries += 1
+            if tries > max_tries_per_arch * max(n, 1):
+                raise ValueError(
+                    f"could only draw {len(found)} distinct architectures of {self.name} "
+                    f"out of the {n} asked for; the space may be smaller than that"
+                )
+            arch = draw_one(rng)
+            if arch is None:
+                continue
+            key = self.hash(arch)
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append(arch)
+        return found
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
