@@ -157,10 +157,11 @@ class TierTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
     Notes
     -----
     scikit-learn's ``parametrize_with_checks`` does not apply: the checks feed 2-D feature
-    matrices through ``fit(X, y)``, while a target transformer takes a single 1-D array (the
-    estimator declares ``input_tags.two_d_array=False`` and ``target_tags.one_d_labels=True``,
-    as ``LabelEncoder`` does, so the checks are skipped). Cloning, pickling and parameter
-    handling are tested directly.
+    matrices through ``fit(X, y)``, while a target transformer takes a single 1-D array. The
+    estimator declares ``input_tags.two_d_array=False``, ``input_tags.one_d_array=True`` and
+    ``target_tags.one_d_labels=True``, as ``LabelEncoder`` does, so only the generic API checks
+    (cloning) run and the rest are skipped. Cloning, pickling and parameter handling are tested
+    directly.
 
     Examples
     --------
@@ -344,6 +345,7 @@ class TierTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
         tags.input_tags.two_d_array = False
         tags.target_tags.one_d_labels = True
         return tags
