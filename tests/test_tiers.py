@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import require_data
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError, SkipTestWarning
 from sklearn.linear_model import LogisticRegression
@@ -245,3 +246,19 @@ def test_tiers_train_an_ordinary_classifier(accuracies):
     tiers = TierTransformer(n_tiers=3).fit_transform(accuracies)
     classifier = LogisticRegression().fit(X * 100, tiers)
     assert classifier.score(X * 100, tiers) > 0.8
+
+
+def test_nasbench201_accuracies_many_ties():
+    path = require_data("nasbench201/nats_tss_test_acc_200ep.csv")
+    y = np.loadtxt(path, delimiter=",", skiprows=1, usecols=0)
+    assert np.unique(y).size < y.size  # the benchmark repeats accuracies
+    transformer = TierTransformer(n_tiers=10).fit(y)
+    tiers = transformer.transform(y)
+    counts = np.bincount(tiers, minlength=10)
+    np.testing.assert_array_equal(counts, transformer.tier_counts_)
+    # Blocks of equal accuracies move cuts by at most the largest block.
+    largest_block = np.unique(y, return_counts=True)[1].max()
+    assert np.all(np.abs(counts - y.size / 10) <= largest_block)
+    for value in np.unique(y):
+        assert np.unique(tiers[y == value]).size == 1
+    assert np.all(np.diff(transformer.tier_values_) < 0)
