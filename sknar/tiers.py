@@ -117,9 +117,11 @@ class TierTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=Non
     strategy : {"quantile", "uniform"}, default="quantile"
         - ``"quantile"``: equal-frequency tiers of the training accuracies (the global tiers of
           NAR). Equal accuracies always get the same tier, so a block of ties straddling an
-          ideal boundary goes wholly to the side nearer that boundary; tier sizes then differ
-          from ``n / K`` by up to the size of the block. Every tier is non-empty; fitting
-          fails when ``y`` has fewer than ``K`` distinct values.
+          ideal boundary goes wholly to the tier whose side of the boundary it mostly lies on
+          (to the worse tier when exactly half); tier sizes then differ from ``n / K`` by up
+          to the size of the block. The result does not depend on the order of the samples.
+          Every tier is non-empty; fitting fails when ``y`` has fewer than ``K`` distinct
+          values.
         - ``"uniform"``: equal-width tiers between the lowest and highest training accuracy.
           Tiers may be empty (e.g. a long tail of failed architectures).
     soft_kernel : {"label_smoothing", "distance"}, default="distance"
