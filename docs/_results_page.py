@@ -1,0 +1,233 @@
+"""Turn ``benchmarks/RESULTS.md`` into reStructuredText for the benchmark report page.
+
+The report is written by the benchmark suite in a small, regular subset of Markdown (headings,
+paragraphs, lists, pipe tables, images, fenced code). This module converts that subset so the
+page needs no Markdown parser, and writes a short note instead when the suite has not been run.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+HEADING_CHARS = "-~^\"'"
+CODE_LANGUAGES = {"python", "bash", "console", "json", "text", "shell"}
+MISSING_NOTE = """\
+.. note::
+
+   No benchmark results are in this checkout yet. Run the suite to produce them::
+
+       python -m benchmarks.run --suite all
+
+   It writes ``benchmarks/RESULTS.md``, which this page then shows.
+"""
+
+_INLINE = re.compile(
+    r"(?P<code>`+)(?P<code_text>.+?)(?P=code)"
+    r"|\*\*(?P<bold>.+?)\*\*"
+    r"|\[(?P<link_text>[^\]]+)\]\((?P<link_url>[^)\s]+)\)"
+    r"|(?<![\w*])\*(?P<em>[^\s*](?:.*?[^\s*])?)\*(?![\w*])"
+)
+_IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)\s*$")
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.+?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+]|\d+[.)])\s+(?P<text>.*)$")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _escape(text):
+    return re.sub(r"([\\`*_|<>\[\]])", r"\\\1", text)
+
+
+def convert_inline(text):
+    """Convert Markdown inline markup of one line to reStructuredText."""
+    pieces, position = [], 0
+    for match in _INLINE.finditer(text):
+        pieces.append(("plain", text[position : match.start()]))
+        if match.group("code"):
+            code = match.group("code_text").strip()
+            pieces.append(("markup", f"``{code}``" if code else ""))
+        elif match.group("bold") is not None:
+            pieces.append(("markup", f"**{_escape(match.group('bold'))}**"))
+        elif match.group("link_text") is not None:
+            label = match.group("link_text").replace("`", "").replace("<", "")
+            pieces.append(("markup", f"`{label} <{match.group('link_url')}>`__"))
+        else:
+            pieces.append(("markup", f"*{_escape(match.group('em'))}*"))
+        position = match.end()
+    pieces.append(("plain", text[position:]))
+    out = ""
+    for index, (kind, chunk) in enumerate(pieces):
+        if kind == "plain":
+            out += _escape(chunk)
+            continue
+        if not chunk:
+            continue
+        # Inline markup must touch whitespace in reST; an escaped space joins it to its
+        # neighbours without showing in the output.
+        if out and not out[-1].isspace():
+            out += "\\ "
+        out += chunk
+        following = pieces[index + 1][1] if index + 1 < len(pieces) else ""
+        if following and not following[0].isspace():
+            out += "\\ "
+    return out
+
+
+def _table_cells(line):
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line)]
+
+
+def _convert_table(rows):
+    header, body = rows[0], [row for row in rows[2:]]
+    width = len(header)
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *body]:
+        row = (row + [""] * width)[:width]
+        for column, cell in enumerate(row):
+            bullet = "   * -" if column == 0 else "     -"
+            content = convert_inline(cell)
+            lines.append(f"{bullet} {content}" if content else bullet)
+    return lines + [""]
+
+
+def _convert_image(match, source_dir, image_dir, image_prefix):
+    source = (source_dir / match.group("src")).resolve()
+    if not source.is_file():
+        return [f"*(figure {_escape(match.group('src'))} is missing)*", ""]
+    image_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, image_dir / source.name)
+    alt = match.group("alt").replace("\n", " ") or source.stem
+    return [f".. image:: {image_prefix}/{source.name}", f"   :alt: {alt}", ""]
+
+
+def _heading_levels(lines):
+    levels = sorted(
+        {len(m.group("hashes")) for m in map(_HEADING.match, lines) if m is not None}
+    )
+    return {level: HEADING_CHARS[min(i, len(HEADING_CHARS) - 1)] for i, level in enumerate(levels)}
+
+
+def markdown_to_rst(markdown, source_dir, image_dir, image_prefix):
+    """Convert the Markdown subset of the benchmark report to reStructuredText.
+
+    Parameters
+    ----------
+    markdown : str
+        The Markdown text.
+    source_dir : pathlib.Path
+        Folder that image paths in the Markdown are relative to.
+    image_dir : pathlib.Path
+        Folder the images are copied to.
+    image_prefix : str
+        How the reST document refers to ``image_dir``.
+
+    Returns
+    -------
+    rst : str
+    """
+    markdown = re.sub(r"<!--.*?-->", "", markdown, flags=re.S)
+    lines = markdown.splitlines()
+    underline = _heading_levels(lines)
+    out, index = [], 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            language = stripped[3:].strip().lower() or "text"
+            language = language if language in CODE_LANGUAGES else "text"
+            block, index = [], index + 1
+            while index < len(lines) and not lines[index].strip().startswith("```"):
+                block.append(lines[index])
+                index += 1
+            out += [f".. code-block:: {language}", ""]
+            out += [f"   {code}" if code.strip() else "" for code in block] + [""]
+            index += 1
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            title = convert_inline(heading.group("title"))
+            out += ["", title, underline[len(heading.group("hashes"))] * (len(title) + 2), ""]
+            index += 1
+            continue
+        if stripped.startswith("|") and index + 1 < len(lines) and _TABLE_RULE.match(
+            lines[index + 1]
+        ):
+            rows = []
+            while index < len(lines) and lines[index].strip().startswith("|"):
+                rows.append(_table_cells(lines[index]))
+                index += 1
+            out += [""] + _convert_table(rows)
+            continue
+        image = _IMAGE.match(stripped)
+        if image:
+            out += [""] + _convert_image(image, source_dir, image_dir, image_prefix)
+            index += 1
+            continue
+        if re.fullmatch(r"(-{3,}|\*{3,}|_{3,})", stripped):
+            out.append("")
+            index += 1
+            continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            depth = len(item.group("indent").expandtabs(4)) // 2
+            previous = out[-1] if out else ""
+            if previous.strip() and _list_depth(previous) != depth:
+                out.append("")
+            marker = item.group("marker")
+            marker = "-" if marker in "-*+" else marker.rstrip(").") + "."
+            out.append("  " * depth + f"{marker} {convert_inline(item.group('text'))}")
+            index += 1
+            continue
+        if stripped.startswith(">"):
+            out += ["", "   " + convert_inline(stripped.lstrip("> ")), ""]
+            index += 1
+            continue
+        if not stripped:
+            out.append("")
+        elif out and _LIST_ITEM.match(out[-1]) and line.startswith(" "):
+            # A continuation line of a list item: keep it aligned with the item's text.
+            depth = _list_depth(out[-1])
+            out.append("  " * depth + "  " + convert_inline(stripped))
+        else:
+            if out and out[-1].startswith(("  ", "-", "*")) and out[-1].strip():
+                out.append("")
+            out.append(convert_inline(stripped))
+        index += 1
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
+
+
+def _list_depth(rst_line):
+    return (len(rst_line) - len(rst_line.lstrip(" "))) // 2
+
+
+def write_results_page(results_md, target, image_dir):
+    """Write the reST body of the benchmark report, or a note if there are no results.
+
+    Parameters
+    ----------
+    results_md : pathlib.Path
+        ``benchmarks/RESULTS.md``; it may be absent.
+    target : pathlib.Path
+        The file to write (included by ``benchmarks.rst``).
+    image_dir : pathlib.Path
+        Where the report's figures are copied, next to ``target``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if image_dir.exists():
+        shutil.rmtree(image_dir)
+    if Path(results_md).is_file():
+        text = markdown_to_rst(
+            Path(results_md).read_text(encoding="utf-8"),
+            Path(results_md).parent,
+            Path(image_dir),
+            f"{target.parent.name}/{Path(image_dir).name}",
+        )
+    else:
+        text = MISSING_NOTE
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")

@@ -1,0 +1,128 @@
+"""Sphinx configuration of the sknar documentation."""
+
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+DOCS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = DOCS_DIR.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(DOCS_DIR))
+
+from _results_page import write_results_page  # noqa: E402
+
+import sknar  # noqa: E402
+
+# The gallery reads benchmark files through the loaders; outside CI the shared data folder
+# beside the checkout is the natural default, as in the test suite.
+_shared_data = REPO_ROOT.parent / "shared" / "data"
+if "SKNAR_DATA" not in os.environ and _shared_data.is_dir():
+    os.environ["SKNAR_DATA"] = str(_shared_data)
+
+# The gallery runs on CPU with few threads: keep torch from oversubscribing the machine.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
+
+project = "sknar"
+author = "The sknar developers"
+copyright = "The sknar developers"
+version = sknar.__version__
+release = sknar.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+source_suffix = {".rst": "restructuredtext"}
+root_doc = "index"
+default_role = "literal"
+pygments_style = "sphinx"
+
+# -- API reference ------------------------------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+numpydoc_xref_param_type = False
+
+# -- Gallery ------------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": str(REPO_ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "ignore_pattern": r"__init__\.py",
+    "backreferences_dir": "gen_modules/backreferences",
+    "doc_module": ("sknar",),
+    "reference_url": {"sknar": None},
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "abort_on_example_error": False,
+    "show_memory": False,
+    "within_subsection_order": "FileNameSortKey",
+    "matplotlib_animations": False,
+}
+
+# -- HTML ---------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"sknar {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_sidebars = {"index": [], "getting_started": []}
+html_show_sourcelink = False
+
+
+_FITTED_NAME_IN_SHAPE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[\s,)+*/-])")
+_GENERATED_METHOD = re.compile(r"^set_\w+_request$")
+
+
+def _escape_fitted_names_in_shapes(app, what, name, obj, options, lines):
+    """Quote fitted-attribute names such as ``n_tiers_`` in ``of shape (...)`` phrases.
+
+    numpydoc renders type fields as reST, where a word ending in an underscore is a
+    hyperlink reference; shapes written with fitted attributes would then break the build.
+    """
+    del app, what, name, obj, options
+    for index, line in enumerate(lines):
+        if "shape (" in line:
+            head, _, shape = line.partition("shape (")
+            lines[index] = head + "shape (" + _FITTED_NAME_IN_SHAPE.sub(r"``\1``", shape)
+
+
+def _skip_generated_members(app, what, name, obj, skip, options):
+    """Leave out the metadata-routing methods scikit-learn generates on every estimator."""
+    del app, what, obj, options
+    if _GENERATED_METHOD.match(name) or name in {"get_metadata_routing", "set_output"}:
+        return True
+    return skip
+
+
+def _write_benchmark_page(app):
+    del app
+    write_results_page(
+        REPO_ROOT / "benchmarks" / "RESULTS.md",
+        DOCS_DIR / "generated" / "benchmark_results.rst.inc",
+        DOCS_DIR / "generated" / "benchmark_images",
+    )
+
+
+def setup(app):
+    app.connect("builder-inited", _write_benchmark_page)
+    app.connect("autodoc-process-docstring", _escape_fitted_names_in_shapes)
+    app.connect("autodoc-skip-member", _skip_generated_members)
+    app.add_css_file("sknar.css")
