@@ -1,0 +1,246 @@
+"""Loader of NAS-Bench-201 test accuracies (CSV export or NAR cell-information JSON)."""
+
+import csv
+import json
+import math
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..spaces.nasbench201 import NASBench201Space
+from ._base import resolve_data_file
+
+__all__ = ["load_nasbench201"]
+
+CSV_RELATIVE_PATH = "nasbench201/nats_tss_test_acc_200ep.csv"
+HOW_TO_GET = (
+    "Export the NATS-Bench topology-space test accuracies (200 epochs) to "
+    f"<data_home>/{CSV_RELATIVE_PATH} with the columns ArchitectureString, UniqueString, "
+    "CIFAR10TestAccuracy200Epochs, CIFAR100TestAccuracy200Epochs, "
+    "ImageNetTestAccuracy200Epochs, or pass path= (a CSV of that layout or a NAR "
+    "NAS-Bench-201 cell-information JSON file)."
+)
+ARCH_COLUMN = "ArchitectureString"
+UNIQUE_COLUMN = "UniqueString"
+CSV_TARGETS = {
+    "cifar10": "CIFAR10TestAccuracy200Epochs",
+    "cifar100": "CIFAR100TestAccuracy200Epochs",
+    "ImageNet16-120": "ImageNetTestAccuracy200Epochs",
+}
+# NAR JSON: accuracy field prefix and network name of each dataset
+JSON_PREFIXES = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet16-120": "imagenet16"}
+JSON_NETWORKS = {
+    "cifar10": "cifar10-valid",
+    "cifar100": "cifar100",
+    "ImageNet16-120": "ImageNet16-120",
+}
+
+DESCR_TEMPLATE = """NAS-Bench-201 ({dataset})
+------------------------
+{n} cells of the NAS-Bench-201 (NATS-Bench topology) space: 4 nodes, 6 edges, 5 ops.
+archs: canonical arch strings, in the benchmark's index order (``index``).
+y: {target} (test accuracy in percent).
+flops, params: whole-network cost of the {dataset} macro network ({cost_source}).
+Source file: {path}
+"""
+
+
+def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
+    """Load NAS-Bench-201 architectures and their test accuracy on one dataset.
+
+    Reads the NATS-Bench CSV export (``nasbench201/nats_tss_test_acc_200ep.csv`` under the
+    data home) or, when ``path`` points to one, a NAR NAS-Bench-201 cell-information JSON file
+    (``{index: {"arch_str": ..., "cifar10_test_acc": ..., ...}}``).
+
+    Parameters
+    ----------
+    dataset : {"cifar10", "cifar100", "ImageNet16-120"}, default="cifar10"
+        Whose test accuracy becomes ``y``.
+    path : str or path-like, default=None
+        An explicit CSV or JSON file; it wins over the data home.
+    data_home : str or path-like, default=None
+        Folder holding the benchmark files; see :func:`sknar.datasets.get_data_home`.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``archs`` (list of canonical arch strings, benchmark index order), ``y`` (float64,
+        test accuracy in percent), ``index`` (int64 benchmark indices), ``flops`` and
+        ``params`` (int64, whole network; read from a JSON file that has them, else computed
+        by :meth:`NASBench201Space.total_costs`), ``unique_string`` (CSV only: the
+        benchmark's isomorphism key), ``y_valid`` (JSON only: validation accuracy),
+        ``space``, ``dataset``, ``target_name`` and ``DESCR``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is absent (the message says where it looked).
+    ValueError
+        For an unknown dataset or a bad file (the message names the file and line or
+        record).
+
+    Examples
+    --------
+    >>> from sknar.datasets import load_nasbench201  # doctest: +SKIP
+    >>> data = load_nasbench201("cifar100")  # doctest: +SKIP
+    >>> len(data.archs), round(data.y.max(), 3)  # doctest: +SKIP
+    (15625, 73.513)
+    """
+    if dataset not in CSV_TARGETS:
+        raise ValueError(
+            f"unknown NAS-Bench-201 dataset {dataset!r}; expected one of {list(CSV_TARGETS)}"
+        )
+    file = resolve_data_file(path, CSV_RELATIVE_PATH, HOW_TO_GET, data_home=data_home)
+    space = NASBench201Space()
+    if _looks_like_json(file):
+        data = _read_nar_json(file, dataset, space)
+    else:
+        data = _read_csv(file, dataset, space)
+    cost_source = "read from the file"
+    if "flops" not in data:
+        data["flops"], data["params"] = space.total_costs(data["archs"], dataset)
+        cost_source = "computed by NASBench201Space"
+    data["DESCR"] = DESCR_TEMPLATE.format(
+        dataset=dataset,
+        n=len(data["archs"]),
+        target=data["target_name"],
+        cost_source=cost_source,
+        path=file,
+    )
+    return Bunch(space=space, dataset=dataset, **data)
+
+
+def _looks_like_json(file):
+    with open(file, "rb") as handle:
+        head = handle.read(64).lstrip()
+    return head.startswith(b"{")
+
+
+def _parse_accuracy(text, where):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: accuracy {text!r} is not a number") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 100.0:
+        raise ValueError(f"{where}: accuracy {value} is not a finite percentage in [0, 100]")
+    return value
+
+
+def _read_csv(file, dataset, space):
+    target = CSV_TARGETS[dataset]
+    with open(file, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{file}: the file is empty (expected a CSV header line)")
+        missing = [c for c in (ARCH_COLUMN, UNIQUE_COLUMN, target) if c not in header]
+        if missing:
+            raise ValueError(
+                f"{file}, line 1: bad header, missing column(s) {missing}; got {header}"
+            )
+        columns = [header.index(c) for c in (ARCH_COLUMN, UNIQUE_COLUMN, target)]
+        archs, uniques, accuracies, first_line = [], [], [], {}
+        for row in reader:
+            line = reader.line_num
+            if len(row) != len(header):
+                raise ValueError(
+                    f"{file}, line {line}: expected {len(header)} fields, got {len(row)}"
+                )
+            text, unique, accuracy = (row[c] for c in columns)
+            try:
+                arch = space.validate(text)
+            except ValueError as exc:
+                raise ValueError(f"{file}, line {line}: bad architecture string: {exc}") from exc
+            if arch in first_line:
+                raise ValueError(
+                    f"{file}, line {line}: duplicate architecture {arch} (also on line "
+                    f"{first_line[arch]})"
+                )
+            first_line[arch] = line
+            accuracies.append(_parse_accuracy(accuracy, f"{file}, line {line}, {target}"))
+            archs.append(arch)
+            uniques.append(unique)
+    if not archs:
+        raise ValueError(f"{file}: the file holds a header but no architectures")
+    return {
+        "archs": archs,
+        "y": np.asarray(accuracies, dtype=np.float64),
+        "index": np.arange(len(archs), dtype=np.int64),
+        "unique_string": np.asarray(uniques, dtype=object),
+        "target_name": target,
+    }
+
+
+def _no_duplicate_keys(pairs):
+    record = {}
+    for key, value in pairs:
+        if key in record:
+            raise ValueError(f"duplicate key {key!r}")
+        record[key] = value
+    return record
+
+
+def _read_nar_json(file, dataset, space):
+    prefix, network = JSON_PREFIXES[dataset], JSON_NETWORKS[dataset]
+    target, valid_name = f"{prefix}_test_acc", f"{prefix}_val_acc"
+    flops_name, params_name = f"{network}_total_flops", f"{network}_total_params"
+    try:
+        with open(file, encoding="utf-8") as handle:
+            records = json.load(handle, object_pairs_hook=_no_duplicate_keys)
+    except ValueError as exc:  # JSONDecodeError and duplicate keys
+        raise ValueError(f"{file}: not a valid NAR NAS-Bench-201 JSON file: {exc}") from exc
+    if not isinstance(records, dict) or not records:
+        raise ValueError(f"{file}: expected a non-empty object mapping index -> record")
+    rows, first_record = [], {}
+    for key, record in records.items():
+        where = f"{file}, record {key!r}"
+        if not key.isdigit():
+            raise ValueError(f"{where}: the record key must be a benchmark index (digits)")
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: a record must be an object, got {type(record).__name__}")
+        missing = [f for f in ("arch_str", target) if f not in record]
+        if missing:
+            raise ValueError(f"{where}: missing field(s) {missing}")
+        try:
+            arch = space.validate(record["arch_str"])
+        except ValueError as exc:
+            raise ValueError(f"{where}: bad arch_str: {exc}") from exc
+        if arch in first_record:
+            raise ValueError(
+                f"{where}: duplicate architecture {arch} (also in record {first_record[arch]!r})"
+            )
+        first_record[arch] = key
+        rows.append(
+            (
+                int(key),
+                arch,
+                _parse_accuracy(record[target], f"{where}, {target}"),
+                _parse_accuracy(record[valid_name], f"{where}, {valid_name}")
+                if valid_name in record
+                else math.nan,
+                _parse_count(record.get(flops_name), f"{where}, {flops_name}"),
+                _parse_count(record.get(params_name), f"{where}, {params_name}"),
+            )
+        )
+    rows.sort(key=lambda row: row[0])
+    index, archs, y, y_valid, flops, params = zip(*rows)
+    data = {
+        "archs": list(archs),
+        "y": np.asarray(y, dtype=np.float64),
+        "index": np.asarray(index, dtype=np.int64),
+        "target_name": target,
+    }
+    if not any(math.isnan(v) for v in y_valid):
+        data["y_valid"] = np.asarray(y_valid, dtype=np.float64)
+    if None not in flops and None not in params:
+        data["flops"] = np.asarray(flops, dtype=np.int64)
+        data["params"] = np.asarray(params, dtype=np.int64)
+    return data
+
+
+def _parse_count(value, where):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}: expected a non-negative integer count, got {value!r}")
+    return value
