@@ -3,10 +3,12 @@ following the protocol works) and on the benchmark spaces."""
 
 import itertools
 import pickle
+import time
 
 import networkx as nx
 import numpy as np
 import pytest
+from conftest import require_data
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
@@ -590,3 +592,91 @@ def test_pipeline_passes_the_layout_on(node_archs):
     model.fit(node_archs, np.arange(len(node_archs)))
     assert model[-1].layout_ == (5, 4)
     assert model.predict(node_archs[:3]).tolist() == [5, 5, 5]
+
+
+# --- NAS-Bench-201 ------------------------------------------------------------------------------
+
+NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+
+
+@pytest.fixture(scope="module")
+def nb201_space():
+    from sknar.spaces.nasbench201 import NASBench201Space
+
+    return NASBench201Space()
+
+
+@pytest.fixture(scope="module")
+def nb201_record():
+    import json
+
+    path = require_data("nar_reference/nasbench201_vertice_example.json")
+    with open(path) as handle:
+        return json.load(handle)["0"]
+
+
+def _nar201_oracle(record, prefix):
+    """The reference construction: the op-code adjacency, then per cell a FLOPs and a params
+    patch holding each edge's cost at (source, destination)."""
+    patches = [np.asarray(record["cell_adjacency"], dtype=np.float64)]
+    flops_by_cell = record[f"{prefix}_opt_flops"]
+    params_by_cell = record[f"{prefix}_opt_params"]
+    for cell in flops_by_cell:
+        for per_edge in (flops_by_cell[cell], params_by_cell[cell]):
+            patch = np.zeros((4, 4))
+            for (source, target), value in zip(NB201_EDGES, per_edge):
+                patch[source, target] = value
+            patches.append(patch)
+    return np.stack(patches).reshape(-1)
+
+
+@pytest.mark.parametrize(
+    "dataset, prefix",
+    [("cifar10", "cifar10-valid"), ("cifar100", "cifar100"), ("ImageNet16-120", "ImageNet16-120")],
+)
+def test_nb201_raw_encoding_equals_the_nar_reference(nb201_space, nb201_record, dataset, prefix):
+    expected = _nar201_oracle(nb201_record, prefix)
+    assert expected.shape == (31 * 16,)
+    encoder = NARFeatureEncoder(nb201_space, dataset=dataset, scale=None)
+    X = encoder.fit_transform([nb201_record["arch_str"]])
+    np.testing.assert_array_equal(X[0], expected.astype(np.float32))
+    assert (encoder.n_patches_, encoder.patch_size_) == (31, 4)
+
+
+def test_nb201_scaled_costs_are_comparable_across_datasets(nb201_space):
+    archs = list(nb201_space.enumerate())
+    ranges = {}
+    for dataset in ("cifar10", "cifar100", "ImageNet16-120"):
+        encoder = NARFeatureEncoder(nb201_space, dataset=dataset)
+        X = encoder.fit_transform(archs).reshape(len(archs), 31, 16)
+        for kind, patches in (("flops", X[:, 1::2]), ("params", X[:, 2::2])):
+            positive = patches[patches > 0]
+            ranges[dataset, kind] = (positive.min(), np.median(positive), positive.max())
+    for low, middle, high in ranges.values():
+        assert 0.05 < low and 0.3 < middle < 1.5 and high < 3.0
+
+
+def test_nb201_whole_space_encodes_fast(nb201_space):
+    archs = list(nb201_space.enumerate())
+    encoder = NARFeatureEncoder(nb201_space).fit(archs[:500])
+    start = time.perf_counter()
+    X = encoder.transform(archs)
+    elapsed = time.perf_counter() - start
+    assert X.shape == (15625, 496) and X.dtype == np.float32
+    assert elapsed < 3.0, f"encoding the NAS-Bench-201 space took {elapsed:.2f} s"
+
+
+def test_nb201_graph_encodings(nb201_space):
+    archs = list(nb201_space.enumerate())
+    one_hot = AdjacencyOneHotEncoder(nb201_space).fit_transform(archs)
+    assert one_hot.shape == (15625, 30)
+    np.testing.assert_array_equal(one_hot.reshape(-1, 6, 5).sum(axis=2), 1)
+    assert len({row.tobytes() for row in one_hot}) == 15625
+    path = PathEncoder(nb201_space).fit(archs[:10])
+    X = path.transform(archs[::5])
+    assert X.shape == (3125, 4 + 16 + 64)
+    # A cell of "none" edges has no path; one conv 0 -> 3 edge has exactly that path.
+    names = path.get_feature_names_out()
+    assert X[0].sum() == 0
+    single = nb201_space.from_networkx(nx.DiGraph([(0, 3, {"op": "nor_conv_3x3"})]))
+    assert names[path.transform([single])[0] == 1].tolist() == ["path_nor_conv_3x3"]
