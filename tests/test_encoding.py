@@ -680,3 +680,139 @@ def test_nb201_graph_encodings(nb201_space):
     assert X[0].sum() == 0
     single = nb201_space.from_networkx(nx.DiGraph([(0, 3, {"op": "nor_conv_3x3"})]))
     assert names[path.transform([single])[0] == 1].tolist() == ["path_nor_conv_3x3"]
+
+
+# --- NAS-Bench-101 ------------------------------------------------------------------------------
+
+NB101_CODES = {
+    "input": 1,
+    "conv1x1-bn-relu": 2,
+    "conv3x3-bn-relu": 3,
+    "maxpool3x3": 4,
+    "output": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def nb101_space():
+    from sknar.spaces.nasbench101 import NASBench101Space
+
+    return NASBench101Space()
+
+
+@pytest.fixture(scope="module")
+def nb101_record():
+    import json
+
+    path = require_data("nar_reference/nasbench101_vertice_example.json")
+    with open(path) as handle:
+        return json.load(handle)[0]
+
+
+def _pad_before_output(values, size=7):
+    """Reference padding of a per-vertex vector: zeros inserted before the last entry."""
+    values = list(values)
+    return np.asarray(values[:-1] + [0] * (size - len(values)) + values[-1:], dtype=np.float64)
+
+
+def _nar101_oracle(matrix, ops, flops_by_cell, params_by_cell, size=7):
+    """The reference construction: the adjacency padded before the output, times the code of
+    the column's vertex; then per cell the adjacency times each vertex's FLOPs and params."""
+    n = len(ops)
+    slots = [*range(n - 1), size - 1]
+    padded = np.zeros((size, size))
+    padded[np.ix_(slots, slots)] = matrix
+    patches = [padded * _pad_before_output([NB101_CODES[op] for op in ops])[None, :]]
+    for flops, params in zip(flops_by_cell, params_by_cell):
+        patches.append(padded * _pad_before_output(flops)[None, :])
+        patches.append(padded * _pad_before_output(params)[None, :])
+    return np.stack(patches).reshape(-1)
+
+
+def test_nb101_raw_encoding_equals_the_nar_reference(nb101_space, nb101_record):
+    record = nb101_record
+    expected = _nar101_oracle(
+        record["module_adjacency"],
+        record["module_operations"],
+        record["vertex_flops"].values(),
+        record["vertex_params"].values(),
+    )
+    assert expected.shape == (19 * 49,)
+    arch = (record["module_adjacency"], record["module_operations"])
+    encoder = NARFeatureEncoder(nb101_space, scale=None)
+    X = encoder.fit_transform([arch])
+    np.testing.assert_array_equal(X[0], expected.astype(np.float32))
+    assert (encoder.n_patches_, encoder.patch_size_) == (19, 7)
+    # The reference's fixed divisors (1e7 for FLOPs, 1e5 for params) are the linear scaling
+    # with those references.
+    encoder = NARFeatureEncoder(nb101_space, scale="linear").fit([arch])
+    encoder.scale_ = {"flops": 1e7, "params": 1e5}
+    scaled = encoder.transform([arch])[0].reshape(19, 49)
+    reference = expected.reshape(19, 49)
+    np.testing.assert_allclose(scaled[1::2], reference[1::2] / 1e7, rtol=1e-6)
+    np.testing.assert_allclose(scaled[2::2], reference[2::2] / 1e5, rtol=1e-6)
+
+
+def test_nb101_small_cells_are_padded_before_the_output(nb101_space):
+    """Cells of 3 to 6 vertices against the reference construction fed with the space's
+    per-vertex costs."""
+    cells = [
+        ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "maxpool3x3", "output"]),
+        (
+            [[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
+            ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "output"],
+        ),
+        (
+            [
+                [0, 1, 1, 0, 0, 0],
+                [0, 0, 0, 1, 0, 0],
+                [0, 0, 0, 1, 1, 0],
+                [0, 0, 0, 0, 0, 1],
+                [0, 0, 0, 0, 0, 1],
+                [0, 0, 0, 0, 0, 0],
+            ],
+            [
+                "input",
+                "conv1x1-bn-relu",
+                "conv3x3-bn-relu",
+                "maxpool3x3",
+                "conv3x3-bn-relu",
+                "output",
+            ],
+        ),
+    ]
+    X = NARFeatureEncoder(nb101_space, scale=None).fit_transform(cells)
+    for row, (matrix, ops) in zip(X, cells):
+        cell = nb101_space.validate((matrix, ops))
+        assert len(cell.ops) == len(ops)  # nothing pruned: the oracle sees the same cell
+        costs = nb101_space.cost_features(cell)
+        expected = _nar101_oracle(
+            np.asarray(cell.matrix), cell.ops, costs["flops"], costs["params"]
+        )
+        np.testing.assert_array_equal(row, expected.astype(np.float32))
+        assert row.reshape(19, 7, 7)[0, :, -1].max() == 5  # the output column stays last
+
+
+def test_nb101_graph_encodings_have_the_standard_sizes(nb101_space, nb101_record):
+    archs = nb101_space.sample(300, random_state=0)
+    one_hot = AdjacencyOneHotEncoder(nb101_space).fit(archs)
+    X = one_hot.transform(archs)
+    assert X.shape == (300, 21 + 5 * 3)
+    # One op per occupied interior slot; as many edges as the cell has.
+    ops_part = X[:, 21:].reshape(300, 5, 3)
+    assert set(ops_part.sum(axis=2).ravel()) <= {0.0, 1.0}
+    for row, ops_rows, cell in zip(X, ops_part, archs):
+        assert row[:21].sum() == np.sum(cell.matrix)
+        assert ops_rows.sum() == len(cell.ops) - 2
+    path = PathEncoder(nb101_space).fit(archs)
+    assert len(path.get_feature_names_out()) == 1 + 3 + 9 + 27 + 81 + 243
+    record_row = path.transform([nb101_record])[0]
+    names = path.get_feature_names_out()[record_row == 1]
+    # Its edges: 0->1, 0->4, 0->5, 1->2, 2->3, 2->6, 3->5, 4->5, 5->6, so the input->output
+    # routes are 0-1-2-6, 0-1-2-3-5-6, 0-4-5-6 and 0-5-6.
+    assert set(names) == {
+        "path_conv3x3-bn-relu>maxpool3x3",
+        "path_conv3x3-bn-relu>conv1x1-bn-relu",
+        "path_conv1x1-bn-relu",
+        "path_conv3x3-bn-relu>maxpool3x3>conv3x3-bn-relu>conv1x1-bn-relu",
+    }
