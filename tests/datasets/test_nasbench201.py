@@ -1,0 +1,176 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import require_data
+
+from sknar.datasets._nasbench201 import load_nasbench201
+from sknar.spaces.nasbench201 import NASBench201Space
+
+CSV_FILE = "nasbench201/nats_tss_test_acc_200ep.csv"
+EXAMPLE = "nar_reference/nasbench201_vertice_example.json"
+HEADER = (
+    "CIFAR10TestAccuracy200Epochs,CIFAR100TestAccuracy200Epochs,ImageNetTestAccuracy200Epochs,"
+    "ArchitectureString,UniqueString"
+)
+ARCH_A = (
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+)
+ARCH_B = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
+
+
+@pytest.fixture(scope="module")
+def cifar10():
+    require_data(CSV_FILE)
+    return load_nasbench201("cifar10")
+
+
+@pytest.mark.parametrize(
+    "dataset, best", [("cifar10", 94.373), ("cifar100", 73.513), ("ImageNet16-120", 47.311)]
+)
+def test_best_test_accuracy(dataset, best):
+    require_data(CSV_FILE)
+    data = load_nasbench201(dataset)
+    assert round(float(data.y.max()), 3) == best
+    assert data.dataset == dataset and data.y.dtype == np.float64
+
+
+def test_csv_bunch(cifar10):
+    data = cifar10
+    assert len(data.archs) == len(set(data.archs)) == 15625
+    assert data.y.shape == data.index.shape == data.flops.shape == (15625,)
+    np.testing.assert_array_equal(data.index, np.arange(15625))
+    assert isinstance(data.space, NASBench201Space)
+    assert data.target_name == "CIFAR10TestAccuracy200Epochs"
+    assert "NAS-Bench-201" in data.DESCR and "15625" in data.DESCR
+    assert len(set(data.unique_string)) == 6466
+    # row 1 of the export, quoted in the data documentation
+    assert data.archs[1] == ARCH_B
+    assert all(data.space.validate(arch) == arch for arch in data.archs[::101])
+
+
+def test_csv_costs_equal_the_nar_record_of_the_same_cell(cifar10):
+    with open(require_data(EXAMPLE)) as handle:
+        record = json.load(handle)["0"]
+    assert cifar10.archs[0] == record["arch_str"]
+    assert cifar10.flops[0] == record["cifar10-valid_total_flops"]
+    assert cifar10.params[0] == record["cifar10-valid_total_params"]
+    assert cifar10.y[0] == pytest.approx(record["cifar10_test_acc"])
+
+
+@pytest.mark.parametrize(
+    "dataset, prefix, network",
+    [
+        ("cifar10", "cifar10", "cifar10-valid"),
+        ("cifar100", "cifar100", "cifar100"),
+        ("ImageNet16-120", "imagenet16", "ImageNet16-120"),
+    ],
+)
+def test_nar_json(dataset, prefix, network):
+    path = require_data(EXAMPLE)
+    with open(path) as handle:
+        record = json.load(handle)["0"]
+    data = load_nasbench201(dataset, path=path)
+    assert data.archs == [record["arch_str"]]
+    assert data.y.tolist() == [record[f"{prefix}_test_acc"]]
+    assert data.y_valid.tolist() == [record[f"{prefix}_val_acc"]]
+    assert data.flops.tolist() == [record[f"{network}_total_flops"]]
+    assert data.params.tolist() == [record[f"{network}_total_params"]]
+    assert data.index.tolist() == [0] and data.target_name == f"{prefix}_test_acc"
+    assert "unique_string" not in data
+
+
+def test_nar_json_is_ordered_by_index_and_costs_are_computed_when_absent(tmp_path):
+    path = tmp_path / "nar.json"
+    records = {
+        "10": {"arch_str": ARCH_B, "cifar10_test_acc": 93.0},
+        "2": {"arch_str": ARCH_A, "cifar10_test_acc": 85.0},
+    }
+    path.write_text(json.dumps(records))
+    data = load_nasbench201(path=path)
+    assert data.index.tolist() == [2, 10] and data.archs == [ARCH_A, ARCH_B]
+    assert data.y.tolist() == [85.0, 93.0]
+    flops, params = NASBench201Space().total_costs([ARCH_A, ARCH_B])
+    assert data.flops.tolist() == flops.tolist() and data.params.tolist() == params.tolist()
+    assert "y_valid" not in data
+
+
+def test_data_home_and_missing_file(tmp_path):
+    folder = tmp_path / "nasbench201"
+    folder.mkdir()
+    (folder / "nats_tss_test_acc_200ep.csv").write_text(
+        f"{HEADER}\n90.5,70.0,40.0,{ARCH_B},x\n85,52,26,{ARCH_A},y\n"
+    )
+    data = load_nasbench201("cifar100", data_home=tmp_path)
+    assert data.archs == [ARCH_B, ARCH_A] and data.y.tolist() == [70.0, 52.0]
+    assert data.unique_string.tolist() == ["x", "y"]
+    with pytest.raises(FileNotFoundError, match="nats_tss_test_acc_200ep.csv was not found"):
+        load_nasbench201(data_home=tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_nasbench201(path=tmp_path / "absent.csv")
+
+
+def test_unknown_dataset():
+    with pytest.raises(ValueError, match="unknown NAS-Bench-201 dataset 'cifar'"):
+        load_nasbench201("cifar")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "the file is empty"),
+        ("Accuracy,Arch\n1,2\n", "line 1: bad header, missing column"),
+        (f"{HEADER}\n", "no architectures"),
+        (f"{HEADER}\n90,70,40,{ARCH_B},x\n85,52,26,|bad~0|,y\n", "line 3: bad architecture"),
+        (f"{HEADER}\nnan,70,40,{ARCH_B},x\n", "line 2, CIFAR10TestAccuracy200Epochs: accuracy"),
+        (f"{HEADER}\n,70,40,{ARCH_B},x\n", "line 2, .*'' is not a number"),
+        (f"{HEADER}\n101,70,40,{ARCH_B},x\n", "line 2.*not a finite percentage"),
+        (f"{HEADER}\n90,70,40,{ARCH_B}\n", "line 2: expected 5 fields, got 4"),
+        (
+            f"{HEADER}\n90,70,40,{ARCH_B},x\n91,71,41,{ARCH_A},y\n92,72,42,{ARCH_B},z\n",
+            r"line 4: duplicate architecture .* \(also on line 2\)",
+        ),
+    ],
+)
+def test_bad_csv_files(tmp_path, content, message):
+    path = tmp_path / "broken.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        load_nasbench201(path=path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"0": {"arch_str": "A", "cifar10_test_acc": 1}, "0": {}}', "duplicate key '0'"),
+        ('{"0": {"arch_str": "A"', "not a valid NAR NAS-Bench-201 JSON"),
+        ("{}", "non-empty object"),
+        ('{"zero": {}}', "record 'zero': the record key must be a benchmark index"),
+        ('{"0": []}', "record '0': a record must be an object"),
+        ('{"0": {"arch_str": "|x~0|"}}', "record '0': missing field.*cifar10_test_acc"),
+        ('{"0": {"arch_str": "|x~0|", "cifar10_test_acc": 1}}', "record '0': bad arch_str"),
+        (
+            f'{{"0": {{"arch_str": "{ARCH_A}", "cifar10_test_acc": NaN}}}}',
+            "record '0', cifar10_test_acc: accuracy nan",
+        ),
+        (
+            f'{{"0": {{"arch_str": "{ARCH_A}", "cifar10_test_acc": 1, '
+            '"cifar10-valid_total_flops": -3}}',
+            "record '0', cifar10-valid_total_flops: expected a non-negative integer",
+        ),
+        (
+            f'{{"0": {{"arch_str": "{ARCH_A}", "cifar10_test_acc": 1}}, '
+            f'"1": {{"arch_str": "{ARCH_A}", "cifar10_test_acc": 2}}}}',
+            r"record '1': duplicate architecture .* \(also in record '0'\)",
+        ),
+    ],
+)
+def test_bad_json_files(tmp_path, content, message):
+    path = tmp_path / "broken.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as info:
+        load_nasbench201(path=path)
+    assert str(path) in str(info.value)
