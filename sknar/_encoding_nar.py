@@ -24,6 +24,15 @@ class PatchMatrix(np.ndarray):
     array. The attributes survive row slicing and pickling; an operation that changes the
     width (e.g. selecting columns) drops them (they become None).
 
+    Parameters
+    ----------
+    array : array-like of shape (n_samples, n_patches * patch_size ** 2)
+        The flattened patches (viewed, not copied, when already an ndarray).
+    n_patches : int
+        Number of patches (tokens) per row.
+    patch_size : int
+        Side ``P`` of the square patches.
+
     Attributes
     ----------
     n_patches : int or None
@@ -210,8 +219,8 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         Number of cells with cost patches (``space.n_cells``).
     scale_ : dict or None
         ``{"flops": s_flops, "params": s_params}``, the learned references (None when
-        ``scale=None``). A kind with no non-zero entry in the training data gets 1.0, with a
-        warning.
+        ``scale=None`` or the space has no cost cells). A kind with no non-zero entry in
+        the training data gets 1.0, with a warning.
 
     See Also
     --------
@@ -413,7 +422,7 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         block[:, 2::2] = features.params
 
     def _scale_rows(self, out, start, stop):
-        if self.scale_ is None or self.n_cells_ == 0:
+        if self.scale_ is None:
             return
         block = self._patch_view(out, start, stop)
         for offset, kind in enumerate(_COST_KINDS, start=1):
@@ -423,20 +432,19 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
                 np.log1p(patches, out=patches)
 
     def _set_scale(self, stats):
-        if self.scale is None:
+        if self.scale is None or self.n_cells_ == 0:
             self.scale_ = None
             return
         self.scale_ = {}
         for kind in _COST_KINDS:
             reference = stats.geometric_mean(kind)
             if reference is None:
-                if self.n_cells_:
-                    warnings.warn(
-                        f"no non-zero {kind} in the training architectures; scaling {kind} "
-                        "by 1.0. Fit on more varied architectures for a meaningful scale.",
-                        UserWarning,
-                        stacklevel=3,
-                    )
+                warnings.warn(
+                    f"no non-zero {kind} in the training architectures; scaling {kind} "
+                    "by 1.0. Fit on more varied architectures for a meaningful scale.",
+                    UserWarning,
+                    stacklevel=3,
+                )
                 reference = 1.0
             self.scale_[kind] = reference
 

@@ -816,3 +816,29 @@ def test_nb101_graph_encodings_have_the_standard_sizes(nb101_space, nb101_record
         "path_conv1x1-bn-relu",
         "path_conv3x3-bn-relu>maxpool3x3>conv3x3-bn-relu>conv1x1-bn-relu",
     }
+
+
+# --- NAS-Bench-Graph (no cost cells, input/output nodes) -----------------------------------------
+
+
+def test_nasbench_graph_space_encodings():
+    from sknar.spaces.nasbench_graph import NASBenchGraphSpace
+
+    space = NASBenchGraphSpace()
+    archs = space.sample(200, random_state=0)
+    nar = NARFeatureEncoder(space).fit(archs)
+    X = nar.transform(archs)
+    assert X.shape == (200, 36) and (nar.n_patches_, nar.patch_size_) == (1, 6)
+    assert nar.scale_ is None
+    np.testing.assert_array_equal(X, space.patch_features(archs).ops.reshape(200, 36))
+    one_hot = AdjacencyOneHotEncoder(space).fit(archs)
+    assert one_hot.transform(archs).shape == (200, 15 + 4 * len(space.op_names))
+    path = PathEncoder(space, max_path_length=2).fit(archs)
+    names = path.get_feature_names_out()
+    assert len(names) == 1 + 9 + 81
+    chain = space.validate(([0, 1, 2, 3], ["gcn", "gat", "gin", "sage"]))
+    fan = space.validate(([0, 0, 0, 0], ["gcn", "gat", "gin", "sage"]))
+    assert path.transform([chain]).sum() == 0  # its only path has 4 ops
+    assert set(names[path.transform([fan])[0] == 1]) == {
+        "path_gcn", "path_gat", "path_gin", "path_sage"
+    }  # fmt: skip
