@@ -24,15 +24,19 @@ _SEED_MAX = np.iinfo(np.int32).max
 # --- features ---------------------------------------------------------------------------
 
 
-def _expand_feature_names(space, features, example_arch):
+def _expand_feature_names(space, features, example_arch, dataset):
     """Resolve ``features`` ("flops", "params", "structure" or structure keys) to names."""
     if isinstance(features, str):
         features = (features,)
     structure_keys = list(space.structure_features(example_arch))
+    costs_available = _costs_available(space, example_arch, dataset)
     names = []
     for feature in features:
         if feature == "structure":
             expanded = structure_keys
+        elif feature in _COST_FEATURES and not costs_available:
+            # A space without whole-network costs (NAS-Bench-Graph) keeps its structure.
+            expanded = []
         elif feature in _COST_FEATURES or feature in structure_keys:
             expanded = [feature]
         else:
@@ -43,8 +47,20 @@ def _expand_feature_names(space, features, example_arch):
             )
         names.extend(name for name in expanded if name not in names)
     if not names:
-        raise ValueError("features is empty; name at least one feature.")
+        raise ValueError(
+            f"no usable feature in features={tuple(features)!r}: {space.name} has no "
+            "total_cost; add 'structure'."
+        )
     return names
+
+
+def _costs_available(space, example_arch, dataset):
+    """Whether ``space.total_cost`` works (some spaces publish no costs)."""
+    try:
+        space.total_cost(example_arch, dataset)
+    except NotImplementedError:
+        return False
+    return True
 
 
 def _feature_matrix(space, archs, names, dataset):
@@ -234,7 +250,8 @@ class TierSampler(BaseEstimator):
     features : tuple of str, default=("flops", "params", "structure")
         Features to consider: ``"flops"`` and ``"params"`` (``space.total_cost``),
         ``"structure"`` (every entry of ``space.structure_features``) or the name of one
-        structure feature (e.g. ``"n_edges"``).
+        structure feature (e.g. ``"n_edges"``). Cost features are skipped on spaces whose
+        ``total_cost`` raises NotImplementedError (NAS-Bench-Graph).
     min_tier_size : int, default=3
         Fewest architectures each tier must hold in ``fit``.
     candidates : {"auto", "enumerate", "rejection"}, default="auto"
@@ -243,7 +260,7 @@ class TierSampler(BaseEstimator):
         Largest space that ``candidates="auto"`` enumerates.
     batch_size : int, default=1000
         Architectures per uniform batch in the rejection mode.
-    max_batches : int, default=50
+    max_batches : int, default=5
         Most batches drawn per ``sample`` call in the rejection mode.
     random_state : int, RandomState instance or None, default=None
         Seeds the draws; with an int, equal calls return equal architectures.
@@ -296,7 +313,7 @@ class TierSampler(BaseEstimator):
         candidates="auto",
         max_enumerate=100_000,
         batch_size=1000,
-        max_batches=50,
+        max_batches=5,
         random_state=None,
     ):
         self.space = space
@@ -403,7 +420,9 @@ class TierSampler(BaseEstimator):
         if not archs:
             raise ValueError("archs is empty; fit needs architectures with their tiers.")
         tiers, n_tiers = self._check_tiers(tiers, len(archs))
-        self.feature_names_ = _expand_feature_names(self.space, self.features, archs[0])
+        self.feature_names_ = _expand_feature_names(
+            self.space, self.features, archs[0], self.dataset
+        )
         values = _feature_matrix(self.space, archs, self.feature_names_, self.dataset)
         self.n_tiers_ = n_tiers
         self.bottom_tiers_ = np.arange(n_tiers - n_tiers // 2, n_tiers)
