@@ -283,6 +283,11 @@ class NASBench201Space(SearchSpace):
     def hash(self, arch):
         """The canonical arch string (the benchmark's 15,625 strings are distinct networks).
 
+        Parameters
+        ----------
+        arch : str, sequence of str or networkx.DiGraph
+            An architecture in any accepted form.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench201 import NASBench201Space
@@ -337,6 +342,11 @@ class NASBench201Space(SearchSpace):
 
     def op_code(self, op_name):
         """Integer code of an op in the op-code patch (its position in ``op_names``).
+
+        Parameters
+        ----------
+        op_name : str
+            One of ``op_names``.
 
         Examples
         --------
@@ -442,6 +452,13 @@ class NASBench201Space(SearchSpace):
     def total_cost(self, arch, dataset=None):
         """FLOPs and params of the whole macro network.
 
+        Parameters
+        ----------
+        arch : str, sequence of str or networkx.DiGraph
+            An architecture in any accepted form.
+        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
+            The macro network; None means ``"cifar10"``.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench201 import NASBench201Space
@@ -453,6 +470,13 @@ class NASBench201Space(SearchSpace):
 
     def total_costs(self, archs, dataset=None):
         """Vectorised :meth:`total_cost` of a batch: two int64 arrays (flops, params).
+
+        Parameters
+        ----------
+        archs : sequence
+            Architectures in any accepted form.
+        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
+            The macro network; None means ``"cifar10"``.
 
         Examples
         --------
@@ -473,6 +497,11 @@ class NASBench201Space(SearchSpace):
 
     def structure_features(self, arch):
         """Counts used by samplers.
+
+        Parameters
+        ----------
+        arch : str, sequence of str or networkx.DiGraph
+            An architecture in any accepted form.
 
         Returns
         -------
@@ -539,6 +568,11 @@ class NASBench201Space(SearchSpace):
     def to_networkx(self, arch):
         """The cell as a DiGraph: nodes 0..3, all 6 edges with an ``op`` attribute.
 
+        Parameters
+        ----------
+        arch : str, sequence of str or networkx.DiGraph
+            An architecture in any accepted form.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench201 import NASBench201Space
@@ -555,6 +589,11 @@ class NASBench201Space(SearchSpace):
 
     def from_networkx(self, graph):
         """The canonical arch string of a graph; a missing edge means ``none``.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph
+            Nodes 0..3; edges ``src -> dst`` (``src < dst``) with an ``op`` attribute.
 
         Examples
         --------

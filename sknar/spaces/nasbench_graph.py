@@ -73,14 +73,20 @@ _SYMMETRIC_SLOTS = {
 
 
 class GraphArch(NamedTuple):
-    """A NAS-Bench-Graph architecture.
+    """A NAS-Bench-Graph architecture (canonical when returned by the space).
 
-    Attributes
+    Parameters
     ----------
     link : tuple of 4 int
         ``link[i]`` is the node slot ``i`` reads: 0 for the input, ``k`` for slot ``k - 1``.
     ops : tuple of 4 str
         The op of each slot.
+
+    Examples
+    --------
+    >>> from sknar.spaces.nasbench_graph import GraphArch
+    >>> GraphArch((0, 1, 2, 3), ("gcn", "gat", "gin", "fc")).ops[1]
+    'gat'
     """
 
     link: tuple
@@ -262,6 +268,11 @@ class NASBenchGraphSpace(SearchSpace):
     def validate(self, arch):
         """Return the canonical :class:`GraphArch` of ``arch``.
 
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+
         Raises
         ------
         ValueError
@@ -339,6 +350,11 @@ class NASBenchGraphSpace(SearchSpace):
     def key(self, arch):
         """The benchmark's integer key of ``arch`` (``Arch(link, ops).valid_hash()``).
 
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -350,6 +366,11 @@ class NASBenchGraphSpace(SearchSpace):
     def hash(self, arch):
         """``str(key(arch))``.
 
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -360,6 +381,11 @@ class NASBenchGraphSpace(SearchSpace):
 
     def from_key(self, key):
         """The canonical architecture of a benchmark key.
+
+        Parameters
+        ----------
+        key : int
+            A key of the benchmark's ``.bench`` files.
 
         Examples
         --------
@@ -383,6 +409,11 @@ class NASBenchGraphSpace(SearchSpace):
     def op_code(self, op_name):
         """Integer code of a node op in the op-code patch.
 
+        Parameters
+        ----------
+        op_name : str
+            One of ``op_names``, ``"input"`` or ``"output"``.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -402,6 +433,11 @@ class NASBenchGraphSpace(SearchSpace):
     def enumerate(self, verbose=False):
         """Yield every canonical architecture once, in increasing key order.
 
+        Parameters
+        ----------
+        verbose : bool, default=False
+            Show a progress bar.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -417,6 +453,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     def sample(self, n, random_state=None):
         """Draw ``n`` distinct canonical architectures uniformly.
+
+        Parameters
+        ----------
+        n : int
+            Number of architectures, at most the size of the space.
+        random_state : int, RandomState instance or None, default=None
+            Seed or generator of the draw.
 
         Examples
         --------
@@ -435,6 +478,13 @@ class NASBenchGraphSpace(SearchSpace):
     def cost_features(self, arch, dataset=None):
         """Empty cost arrays of shape (0, 6): the benchmark publishes no per-op costs.
 
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+        dataset : None
+            Unused: the space has no dataset-dependent costs.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -448,7 +498,17 @@ class NASBenchGraphSpace(SearchSpace):
     def total_cost(self, arch, dataset=None):
         """Not available: the parameter counts depend on the dataset's hyper-parameters.
 
-        Use the ``params`` array of :func:`sknar.datasets.load_nasbench_graph` instead.
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+        dataset : None
+            Unused.
+
+        Raises
+        ------
+        NotImplementedError
+            Always; use the ``params`` array of :func:`sknar.datasets.load_nasbench_graph`.
         """
         raise NotImplementedError(
             "NAS-Bench-Graph publishes whole-network parameter counts per dataset only; use "
@@ -457,6 +517,11 @@ class NASBenchGraphSpace(SearchSpace):
 
     def structure_features(self, arch):
         """Counts used by samplers.
+
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
 
         Returns
         -------
@@ -489,6 +554,13 @@ class NASBenchGraphSpace(SearchSpace):
     def patch_features(self, archs, dataset=None):
         """NAR patches: the op-code patch (n, 6, 6) and empty cost patches (n, 0, 6, 6).
 
+        Parameters
+        ----------
+        archs : sequence
+            Architectures in any accepted form.
+        dataset : None
+            Unused.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -518,6 +590,11 @@ class NASBenchGraphSpace(SearchSpace):
     def to_networkx(self, arch):
         """Nodes 0 (input), 1-4 (slots), 5 (output), each with an ``op`` attribute.
 
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+
         Examples
         --------
         >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -539,6 +616,11 @@ class NASBenchGraphSpace(SearchSpace):
 
     def from_networkx(self, graph):
         """Inverse of :meth:`to_networkx`; returns the canonical architecture.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph
+            A graph laid out as :meth:`to_networkx` returns it.
 
         Examples
         --------
