@@ -1,0 +1,204 @@
+"""The ``sknar`` command line: input files, exit codes, messages and the fit/evaluate/search
+round trips, with tiny settings."""
+
+import csv
+import gzip
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sknar.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, CLIError, main, read_table
+from sknar.spaces.nasbench201 import NASBench201Space
+
+SPACE = NASBench201Space()
+GOOD = (
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+)
+BAD_OP = GOOD.replace("nor_conv_3x3~1", "conv_7x7~1")
+
+
+def _write_csv(path, rows, header=("arch", "accuracy")):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _synthetic_table(n, seed=0):
+    """NB201 architectures with an accuracy that depends on their ops, so it is learnable."""
+    archs = SPACE.sample(n, random_state=seed)
+    rng = np.random.default_rng(seed)
+    accuracy = [
+        70 + 4 * arch.count("nor_conv_3x3") + 2 * arch.count("nor_conv_1x1")
+        - 6 * arch.count("none") + rng.normal(0, 0.5)
+        for arch in archs
+    ]
+    return archs, accuracy
+
+
+def _run(argv, capsys):
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# --- the parser -------------------------------------------------------------------------
+
+
+def test_help_lists_the_commands(capsys):
+    status, out, _ = _run(["--help"], capsys)
+    assert status == EXIT_OK
+    for command in ("demo", "fit", "evaluate", "search"):
+        assert command in out
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    status, _, err = _run(["demo", "--no-such-option"], capsys)
+    assert status == EXIT_USAGE
+    assert "--no-such-option" in err
+
+
+def test_budget_must_be_positive(capsys):
+    status, _, err = _run(["demo", "--budget", "0"], capsys)
+    assert status == EXIT_USAGE
+    assert "at least 1" in err
+
+
+def test_python_dash_m_runs_the_command_line():
+    completed = subprocess.run(
+        [sys.executable, "-m", "sknar", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("sknar ")
+
+
+# --- reading tables ---------------------------------------------------------------------
+
+
+def test_read_csv_validates_and_keeps_order(tmp_path):
+    other = SPACE.sample(1, random_state=1)[0]
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "91.5"], [other, "80"]])
+    archs, y = read_table(path, SPACE)
+    assert archs[0] == SPACE.validate(GOOD)
+    assert y == [91.5, 80.0]
+
+
+def test_read_csv_without_accuracy_when_not_required(tmp_path):
+    path = _write_csv(tmp_path / "t.csv", [[GOOD]], header=("arch",))
+    archs, y = read_table(path, SPACE, require_target=False)
+    assert len(archs) == 1 and y is None
+    with pytest.raises(CLIError, match="'accuracy' not found"):
+        read_table(path, SPACE)
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([[GOOD, "90"], [BAD_OP, "80"]], r"t\.csv line 3: bad architecture: .*conv_7x7"),
+        ([[GOOD, "90"], [GOOD, "high"]], r"t\.csv line 3: accuracy 'high' is not a number"),
+        ([[GOOD, "nan"]], r"line 2: accuracy is 'nan'; it must be a finite number"),
+        ([["", "90"]], r"line 2: the architecture is empty"),
+        ([["[1, 2", "90"]], r"line 2: the architecture is not valid JSON"),
+    ],
+)
+def test_read_csv_names_the_line_of_the_first_problem(tmp_path, rows, message):
+    path = _write_csv(tmp_path / "t.csv", rows)
+    with pytest.raises(CLIError, match=message):
+        read_table(path, SPACE)
+
+
+def test_read_csv_names_missing_column_and_lists_the_present_ones(tmp_path):
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]], header=("architecture", "acc"))
+    with pytest.raises(CLIError, match=r"column 'arch' not found \(columns: architecture, acc\)"):
+        read_table(path, SPACE)
+    archs, y = read_table(path, SPACE, arch_field="architecture", target_field="acc")
+    assert y == [90.0]
+
+
+def test_read_json_records_and_gzip(tmp_path):
+    records = [{"arch": GOOD, "accuracy": 91.0}, {"arch": GOOD, "accuracy": 90.0}]
+    path = tmp_path / "t.json.gz"
+    with gzip.open(path, "wt") as handle:
+        json.dump(records, handle)
+    archs, y = read_table(path, SPACE)
+    assert y == [91.0, 90.0] and len(archs) == 2
+
+
+def test_read_json_names_the_bad_record(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps([{"arch": GOOD, "accuracy": 91}, {"arch": GOOD}]))
+    with pytest.raises(CLIError, match=r"t\.json record 1: field 'accuracy' is missing"):
+        read_table(path, SPACE)
+    path.write_text(json.dumps([{"arch": GOOD, "accuracy": 91}, {"arch": BAD_OP, "accuracy": 9}]))
+    with pytest.raises(CLIError, match=r"record 1: bad architecture"):
+        read_table(path, SPACE)
+    path.write_text("{not json")
+    with pytest.raises(CLIError, match=r"t\.json: not valid JSON"):
+        read_table(path, SPACE)
+
+
+def test_read_jsonl_counts_lines_past_blank_ones(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        json.dumps({"arch": GOOD, "accuracy": 1})
+        + "\n\n"
+        + json.dumps({"arch": BAD_OP, "accuracy": 2})
+    )
+    with pytest.raises(CLIError, match=r"t\.jsonl line 3: bad architecture"):
+        read_table(path, SPACE)
+
+
+def test_read_rejects_unknown_format_and_missing_file(tmp_path):
+    (tmp_path / "t.txt").write_text("x")
+    with pytest.raises(CLIError, match="use .csv, .json or .jsonl"):
+        read_table(tmp_path / "t.txt", SPACE)
+    with pytest.raises(CLIError, match="no such file"):
+        read_table(tmp_path / "absent.csv", SPACE)
+
+
+# --- commands: errors without tracebacks ------------------------------------------------
+
+
+def test_fit_with_missing_file_exits_1_without_traceback(tmp_path, capsys):
+    status, _, err = _run(
+        ["fit", str(tmp_path / "absent.csv"), "--space", "nasbench201",
+         "--model", str(tmp_path / "m.joblib")],
+        capsys,
+    )
+    assert status == EXIT_INPUT_ERROR
+    assert "sknar fit: error:" in err and "absent.csv: no such file" in err
+    assert "Traceback" not in err
+
+
+def test_fit_with_bad_architecture_names_the_line(tmp_path, capsys):
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"], [GOOD, "91"], [BAD_OP, "92"]])
+    status, _, err = _run(
+        ["fit", str(path), "--space", "nasbench201", "--model", str(tmp_path / "m.joblib")],
+        capsys,
+    )
+    assert status == EXIT_INPUT_ERROR
+    assert "line 4: bad architecture" in err
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_fit_rejects_a_dataset_the_space_does_not_have(tmp_path, capsys):
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]])
+    status, _, err = _run(
+        ["fit", str(path), "--space", "nasbench201", "--dataset", "mnist",
+         "--model", str(tmp_path / "m.joblib")],
+        capsys,
+    )
+    assert status == EXIT_INPUT_ERROR
+    assert "'mnist'" in err and "cifar10" in err
+
+
+def test_evaluate_with_a_file_that_is_not_a_model(tmp_path, capsys):
+    (tmp_path / "m.joblib").write_bytes(b"not a pickle")
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]])
+    status, _, err = _run(["evaluate", str(path), "--model", str(tmp_path / "m.joblib")], capsys)
+    assert status == EXIT_INPUT_ERROR
+    assert "not a model file" in err and "Traceback" not in err
