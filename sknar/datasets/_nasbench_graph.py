@@ -151,8 +151,8 @@ def load_nasbench_graph(dataset="cora", *, metric="valid", path=None):
     -------
     data : sklearn.utils.Bunch
         ``archs`` (list of :class:`~sknar.spaces.nasbench_graph.GraphArch`, file order),
-        ``keys`` (int64 benchmark keys; read it as ``data["keys"]``, since ``data.keys`` is
-        the dict method), ``y`` (float64, the chosen accuracy as a fraction),
+        ``bench_keys`` (int64, the benchmark's own key of each architecture), ``y``
+        (float64, the chosen accuracy as a fraction),
         ``y_valid``, ``y_test``, ``params`` (millions), ``latency`` (seconds), ``space``,
         ``dataset``, ``metric``, ``target_name`` and ``DESCR``.
 
@@ -196,7 +196,7 @@ def load_nasbench_graph(dataset="cora", *, metric="valid", path=None):
     target = METRICS[metric]
     return Bunch(
         archs=archs,
-        keys=np.asarray(keys, dtype=np.int64),
+        bench_keys=np.asarray(keys, dtype=np.int64),
         y=(y_valid if metric == "valid" else y_test).copy(),
         y_valid=y_valid,
         y_test=y_test,

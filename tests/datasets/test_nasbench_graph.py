@@ -40,9 +40,9 @@ def write(tmp_path, payload, name="small.bench"):
 def test_cora_matches_the_package(cora, package):
     bench = package.light_read("cora")
     assert len(cora.archs) == 26206
-    assert cora["keys"].tolist() == list(bench)
+    assert cora.bench_keys.tolist() == list(bench)
     space = cora.space
-    assert [space.key(arch) for arch in cora.archs[::500]] == cora["keys"][::500].tolist()
+    assert [space.key(arch) for arch in cora.archs[::500]] == cora.bench_keys[::500].tolist()
     for field, name in [("y_valid", "valid_perf"), ("y_test", "perf"), ("params", "para"),
                         ("latency", "latency")]:
         np.testing.assert_array_equal(cora[field], [bench[k][name] for k in bench])
