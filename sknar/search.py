@@ -19,6 +19,7 @@ table) is only recorded in the history.
 import numbers
 import re
 import time
+import warnings
 from collections import deque
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from ._oracles import TabularOracle, check_oracle_value
+from .sampler import _space_size
 from .tiers import TierTransformer
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 _SEED_MAX = np.iinfo(np.int32).max
+_MAX_ENUMERATE = 100_000
 
 
 def _seed(rng):
@@ -362,14 +365,23 @@ def _seed_unset_random_states(estimator, rng):
 
 
 def _distinct_uniform(space, n, evaluations, rng, max_draws=20):
-    """``n`` uniform architectures never evaluated before (duplicates redrawn)."""
+    """``n`` uniform architectures never evaluated before (duplicates redrawn).
+
+    A small space whose draws keep hitting evaluated architectures is enumerated instead.
+    """
     found = []
     for _ in range(max_draws):
         if len(found) == n:
-            break
+            return found
         taken = evaluations.hashes | {space.hash(arch) for arch in found}
         batch = space.sample(n - len(found), random_state=_seed(rng))
         found.extend(arch for arch in batch if space.hash(arch) not in taken)
+    size = _space_size(space)
+    if len(found) < n and size is not None and size <= _MAX_ENUMERATE:
+        taken = evaluations.hashes | {space.hash(arch) for arch in found}
+        left = [arch for arch in space.enumerate() if space.hash(arch) not in taken]
+        picks = rng.choice(len(left), size=min(n - len(found), len(left)), replace=False)
+        found.extend(left[index] for index in picks)
     if len(found) < n:
         raise ValueError(f"the space {space.name} could not supply {n} new architectures.")
     return found
@@ -606,7 +618,10 @@ class TierSearch:
             if n_rounds == 0 or self.refit:
                 self._fit(evaluations, rng)
             self.sampler_.set_params(random_state=_seed(rng))
-            candidates = self.sampler_.sample(self.n_candidates, exclude=evaluations.archs)
+            with warnings.catch_warnings():
+                # Late in a search the top tier's bins run dry; uniform draws fill in.
+                warnings.filterwarnings("ignore", "only .* guided draws", RuntimeWarning)
+                candidates = self.sampler_.sample(self.n_candidates, exclude=evaluations.archs)
             scores = np.asarray(self.ranker_.predict(candidates), dtype=np.float64).ravel()
             n_evaluate = min(self.top_k, evaluations.remaining)
             for index in np.argsort(-scores, kind="stable")[:n_evaluate]:

@@ -1,0 +1,310 @@
+"""Tests of the budgeted searches, the oracles and the search result."""
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import require_data
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from test_sampler import TOY_OPS, TOY_SLOTS, SmallToySpace, ToySpace
+
+from sknar.sampler import TierSampler
+from sknar.search import (
+    RandomSearch,
+    RegularizedEvolution,
+    SearchResult,
+    TabularOracle,
+    TierSearch,
+    mutate_architecture,
+)
+
+ALL_TOY = list(itertools.product(TOY_OPS, repeat=TOY_SLOTS))
+
+
+def toy_accuracy(arch):
+    """A deterministic toy accuracy with a unique optimum at all ``c``."""
+    weights = {"a": 0.0, "b": 1.0, "c": 3.0}
+    return sum(weights[op] * (slot + 1) for slot, op in enumerate(arch)) + 0.01 * arch.count("b")
+
+
+class CountingOracle:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, arch):
+        self.calls.append(arch)
+        return toy_accuracy(arch)
+
+
+def toy_ranker(space):
+    def features(archs):
+        return np.array(
+            [[op == name for op in arch for name in TOY_OPS] for arch in archs], dtype=float
+        )
+
+    return make_pipeline(
+        FunctionTransformer(features), RandomForestRegressor(n_estimators=20)
+    )
+
+
+def make_tier_search(space, **params):
+    settings = dict(n_initial=20, n_candidates=60, top_k=7, n_tiers=4, random_state=0)
+    settings.update(params)
+    sampler = TierSampler(space, batch_size=200)
+    return TierSearch(toy_ranker(space), sampler, space, **settings)
+
+
+def searchers(space):
+    return {
+        "tier": make_tier_search(space),
+        "random": RandomSearch(space, random_state=0),
+        "evolution": RegularizedEvolution(space, population_size=10, sample_size=3,
+                                          random_state=0),
+    }
+
+
+SEARCHER_NAMES = ["tier", "random", "evolution"]
+
+
+@pytest.fixture(scope="module")
+def toy_runs():
+    """One 53-query run of each searcher on the enumerable toy space."""
+    space = SmallToySpace()
+    runs = {}
+    for name, searcher in searchers(space).items():
+        oracle = CountingOracle()
+        runs[name] = (searcher.run(oracle, budget=53), oracle)
+    return space, runs
+
+
+# --- the contract every searcher keeps ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_budget_is_spent_exactly(toy_runs, name):
+    _, runs = toy_runs
+    result, oracle = runs[name]
+    assert result.n_queries == 53 == len(oracle.calls)
+    assert result.archs == oracle.calls
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_no_architecture_is_evaluated_twice(toy_runs, name):
+    space, runs = toy_runs
+    result, _ = runs[name]
+    assert len({space.hash(arch) for arch in result.archs}) == result.n_queries
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_runs_are_reproducible(toy_runs, name):
+    space, runs = toy_runs
+    again = searchers(space)[name].run(CountingOracle(), budget=53)
+    assert again.archs == runs[name][0].archs
+    other = searchers(space)[name]
+    other.random_state = 1
+    assert other.run(CountingOracle(), budget=53).archs != again.archs
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_result_is_consistent(toy_runs, name):
+    _, runs = toy_runs
+    result, _ = runs[name]
+    expected = [toy_accuracy(arch) for arch in result.archs]
+    np.testing.assert_array_equal(result.values, expected)
+    assert np.all(np.diff(result.best_so_far) >= 0)
+    assert result.best_value == max(expected) == result.best_so_far[-1]
+    assert toy_accuracy(result.best_arch) == result.best_value
+    assert result.report_values is None and result.best_report_value is None
+    assert len(result.history) == 53 and result.history[-1]["best_so_far"] == max(expected)
+    assert result.wall_time > 0
+
+
+def test_tier_search_finds_better_than_its_initial_draws(toy_runs):
+    _, runs = toy_runs
+    result, _ = runs["tier"]
+    # The 33 ranked queries beat the 20 uniform ones on average by a clear margin.
+    assert result.values[20:].mean() > result.values[:20].mean() + 5.0
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_selection_never_reads_the_report_metric(name):
+    space = SmallToySpace()
+    values = np.array([toy_accuracy(arch) for arch in ALL_TOY])
+    honest = TabularOracle(ALL_TOY, values, space=space)
+    # Adversarial report: the best architecture by value gets the worst report value.
+    adversarial = TabularOracle(ALL_TOY, values, -values, space=space)
+    plain = searchers(space)[name].run(honest, budget=40)
+    reported = searchers(space)[name].run(adversarial, budget=40)
+    assert reported.archs == plain.archs
+    np.testing.assert_array_equal(reported.report_values, -reported.values)
+    assert reported.best_value == reported.values.max()
+    assert reported.best_report_value == -reported.best_value
+    assert adversarial.n_calls == 40
+
+
+def test_rejection_space_search_and_candidates_exclude_evaluated():
+    space = ToySpace()
+    search = make_tier_search(space, n_rounds=3)
+    result = search.run(CountingOracle(), budget=100)
+    # n_rounds caps the rounds: 20 initial + 3 rounds of 7.
+    assert result.n_queries == 41
+    assert len({space.hash(arch) for arch in result.archs}) == 41
+    assert hasattr(search, "ranker_") and search.sampler_.selected_features_ is not None
+
+
+def test_no_refit_keeps_the_first_fit():
+    space = SmallToySpace()
+    search = make_tier_search(space, refit=False)
+    search.run(CountingOracle(), budget=41)
+    first = search.ranker_
+    assert search.sampler_.n_tiers_ == 4
+    # Only fitted once, on the 20 initial evaluations.
+    assert first[-1].n_features_in_ == 3 * TOY_SLOTS
+    assert sum(search.sampler_.histograms_["n_c"].shape) > 0
+
+
+def test_user_ranker_random_state_is_kept():
+    space = SmallToySpace()
+    search = make_tier_search(space)
+    search.ranker.set_params(randomforestregressor__random_state=7)
+    search.run(CountingOracle(), budget=27)
+    assert search.ranker_.get_params()["randomforestregressor__random_state"] == 7
+    assert search.ranker.get_params()["randomforestregressor__random_state"] == 7
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, budget, message",
+    [
+        ({"n_initial": 30}, 20, r"n_initial \(30\) exceeds the budget \(20\)"),
+        ({"top_k": 100}, 50, r"top_k \(100\) must not exceed n_candidates"),
+        ({"n_tiers": 1}, 50, "n_tiers must be"),
+        ({}, 0, "budget must be an int >= 1"),
+    ],
+)
+def test_tier_search_rejects_bad_settings(params, budget, message):
+    with pytest.raises(ValueError, match=message):
+        make_tier_search(SmallToySpace(), **params).run(CountingOracle(), budget)
+
+
+def test_oracle_must_return_a_finite_number():
+    space = SmallToySpace()
+    with pytest.raises(ValueError, match="returned nan for architecture"):
+        RandomSearch(space).run(lambda arch: float("nan"), budget=3)
+    with pytest.raises(ValueError, match="must return a real number"):
+        RandomSearch(space).run(lambda arch: "high", budget=3)
+    with pytest.raises(ValueError, match="oracle must be callable"):
+        RandomSearch(space).run(42, budget=3)
+
+
+def test_evolution_rejects_sample_larger_than_population():
+    with pytest.raises(ValueError, match=r"sample_size \(5\) must not exceed population_size"):
+        RegularizedEvolution(SmallToySpace(), population_size=4, sample_size=5).run(
+            CountingOracle(), budget=10
+        )
+
+
+def test_evolution_exhausting_a_small_space():
+    # Budget = the whole space: every mutant is eventually evaluated, yet no duplicate.
+    space = SmallToySpace()
+    result = RegularizedEvolution(space, random_state=0).run(CountingOracle(), budget=729)
+    assert len({space.hash(arch) for arch in result.archs}) == 729
+    assert result.best_value == max(toy_accuracy(arch) for arch in ALL_TOY)
+
+
+# --- oracles ------------------------------------------------------------------------------
+
+
+def test_tabular_oracle_errors_and_lookups():
+    space = SmallToySpace()
+    with pytest.raises(ValueError, match="index 2 repeats the one at index 0"):
+        TabularOracle([ALL_TOY[0], ALL_TOY[1], ALL_TOY[0]], [1.0, 2.0, 3.0], space=space)
+    with pytest.raises(ValueError, match=r"values must have shape \(2,\)"):
+        TabularOracle(ALL_TOY[:2], [1.0], space=space)
+    with pytest.raises(ValueError, match="NaN or infinite value at index 1"):
+        TabularOracle(ALL_TOY[:2], [1.0, np.inf], space=space)
+    oracle = TabularOracle(ALL_TOY[:2], [1.0, 2.0], [5.0, 6.0], space=space)
+    assert oracle(list(ALL_TOY[1])) == 2.0 and oracle.report(ALL_TOY[1]) == 6.0
+    with pytest.raises(ValueError, match="not in the table of 2"):
+        oracle(ALL_TOY[5])
+    assert oracle.n_calls == 1 and len(oracle) == 2
+
+
+# --- mutation -----------------------------------------------------------------------------
+
+
+def test_mutation_of_nasbench201_changes_one_edge():
+    from sknar.spaces.nasbench201 import NASBench201Space
+
+    space = NASBench201Space()
+    rng = np.random.RandomState(0)
+    for parent in space.sample(30, random_state=0):
+        child = mutate_architecture(space, parent, rng)
+        assert space.validate(child) == child
+        parent_ops = space.to_networkx(parent)
+        child_ops = space.to_networkx(child)
+        changed = sum(
+            parent_ops.edges[edge]["op"] != child_ops.edges[edge]["op"]
+            for edge in parent_ops.edges
+            if edge in child_ops.edges
+        ) + len(set(parent_ops.edges) ^ set(child_ops.edges))
+        assert changed == 1
+
+
+@pytest.mark.parametrize("space_name", ["nasbench101", "nasbench_graph", "toy"])
+def test_mutation_gives_valid_different_architectures(space_name):
+    if space_name == "nasbench101":
+        from sknar.spaces.nasbench101 import NASBench101Space as Space
+    elif space_name == "nasbench_graph":
+        from sknar.spaces.nasbench_graph import NASBenchGraphSpace as Space
+    else:
+        Space = ToySpace
+    space = Space()
+    rng = np.random.RandomState(0)
+    children = set()
+    for parent in space.sample(20, random_state=0):
+        child = mutate_architecture(space, parent, rng)
+        assert space.validate(child) == child
+        assert space.hash(child) != space.hash(parent)
+        children.add(space.hash(child))
+    assert len(children) > 10
+
+
+def test_toy_mutation_changes_exactly_one_op():
+    space = ToySpace()
+    parent = ("a",) * TOY_SLOTS
+    child = mutate_architecture(space, parent, random_state=0)
+    assert sum(p != c for p, c in zip(parent, child)) == 1
+
+
+# --- result -------------------------------------------------------------------------------
+
+
+def test_result_plot_draws_best_so_far():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    result = SearchResult("demo", ["x", "y", "z"], [1.0, 0.5, 2.0], None, 0.1, 3)
+    ax = result.plot()
+    line = ax.get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), [1.0, 1.0, 2.0])
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+    assert line.get_label() == "demo"
+
+
+# --- benchmark oracles --------------------------------------------------------------------
+
+
+def test_nasbench201_oracle_and_baselines():
+    require_data("nasbench201/nats_tss_test_acc_200ep.csv")
+    oracle = TabularOracle.from_nasbench201("cifar100")
+    assert len(oracle) == 15625 and not oracle.has_report
+    best = max(oracle.archs, key=oracle)
+    assert round(oracle(best), 2) == 73.51
+    space = oracle.space
+    result = RegularizedEvolution(space, random_state=0).run(oracle, budget=60)
+    assert result.n_queries == 60
+    assert len({space.hash(arch) for arch in result.archs}) == 60
