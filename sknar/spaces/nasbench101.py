@@ -176,9 +176,11 @@ class NASBench101Space(SearchSpace):
         """
         if isinstance(arch, tuple):
             try:
-                return _validate_hashable(arch)
+                known = _VALIDATED.get(arch)
             except TypeError:  # a tuple holding lists or arrays
-                pass
+                known = None
+            if known is not None:
+                return known
         matrix, ops = _split_arch(arch, self)
         return _validate_cell(matrix, ops)
 
@@ -240,7 +242,7 @@ class NASBench101Space(SearchSpace):
         ('input', 'conv3x3-bn-relu', 'maxpool3x3', 'output')
         """
         cell = self.validate(arch)
-        return _permute_cell(cell, list(_benchmark_permutation(cell)))
+        return _remember(_permute_cell(cell, list(_benchmark_permutation(cell))))
 
     # --- drawing and listing -----------------------------------------------------------
 
@@ -584,12 +586,17 @@ def _graph_to_matrix(graph, space):
     return matrix, ops
 
 
-@lru_cache(maxsize=1 << 19)
-def _validate_hashable(arch):
-    """Cached validation of hashable (tuple) architectures, canonical cells included."""
-    if len(arch) != 2:
-        raise ValueError(f"a (matrix, ops) pair has 2 items, got {len(arch)}")
-    return _validate_cell(arch[0], arch[1])
+# Canonical cells already validated, so that passing canonical cells around (the common
+# case) costs a dict look-up. Bounded: cleared when it would outgrow the whole space.
+_VALIDATED = {}
+_MAX_VALIDATED = 1 << 20
+
+
+def _remember(cell):
+    if len(_VALIDATED) >= _MAX_VALIDATED:
+        _VALIDATED.clear()
+    _VALIDATED[cell] = cell
+    return cell
 
 
 def _validate_cell(matrix, ops):
@@ -610,7 +617,7 @@ def _validate_cell(matrix, ops):
     n_edges = sum(map(sum, rows))
     if n_edges > MAX_EDGES:
         raise ValueError(f"too many edges: {n_edges} after pruning, at most {MAX_EDGES} allowed")
-    return NASBench101Cell(tuple(map(tuple, rows)), ops)
+    return _remember(NASBench101Cell(tuple(map(tuple, rows)), ops))
 
 
 def _check_matrix(matrix):
@@ -1085,7 +1092,7 @@ def _draw_uniform_cell(rng):
         tuple(map(tuple, matrix.tolist())),
         (INPUT, *(_OFFICIAL_OPS[label] for label in labelings[labeling_index]), OUTPUT),
     )
-    return _permute_cell(cell, list(perms[int(np.argmin(keys))]))
+    return _remember(_permute_cell(cell, list(perms[int(np.argmin(keys))])))
 
 
 def _draw_random_spec(rng):

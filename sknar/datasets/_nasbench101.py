@@ -1,0 +1,385 @@
+"""Loader of NAS-Bench-101 records (CIFAR-10) in three JSON layouts, plain or gzip'd.
+
+The layout is recognised from the content, not the file name:
+
+- ``"records"``: a list of ``{"hash", "matrix", "ops", "trainable_parameters",
+  "final_training_time_108", "val_acc_4", "val_acc_12", "val_acc_36", "val_acc_108"}``
+  (one training run per epoch budget; the default ``nasbench101/nb101_20k_val108.json.gz``);
+- ``"official"``: the in-memory dict of the official ``nasbench`` API,
+  ``{hash: {"fixed": {"module_adjacency", "module_operations", "trainable_parameters"},
+  "computed": {epochs: [run, ...]}}}``, metrics averaged over the runs;
+- ``"nar"``: the NAR cell-information list of ``{"module_adjacency", "module_operations",
+  "unique_hash", "trainable_parameters", "avg_validation_accuracy", ..., "flops"}``.
+"""
+
+import gzip
+import json
+import math
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..spaces.nasbench101 import NASBench101Space
+from ._base import resolve_data_file
+
+__all__ = ["load_nasbench101", "NASBENCH101_METRICS"]
+
+RELATIVE_PATH = "nasbench101/nb101_20k_val108.json.gz"
+HOW_TO_GET = (
+    f"Put the NAS-Bench-101 records file at <data_home>/{RELATIVE_PATH} (a gzip'd JSON list "
+    "of records with hash, matrix, ops, trainable_parameters and val_acc_108), or pass path= "
+    "to such a file, to an export of the official nasbench records or to a NAR "
+    "NAS-Bench-101 cell-information JSON file."
+)
+
+_EPOCHS = (4, 12, 36, 108)
+_OFFICIAL_RUN_FIELDS = {
+    f"{when}_{split}_accuracy": (when, split)
+    for when in ("final", "halfway")
+    for split in ("train", "validation", "test")
+}
+
+
+def _official_metrics():
+    """Metric name -> (epoch budget, run field) of the official layout."""
+    metrics = {}
+    for epochs in _EPOCHS:
+        for short, split in (("val", "validation"), ("test", "test"), ("train", "train")):
+            metrics[f"{short}_acc_{epochs}"] = (str(epochs), f"final_{split}_accuracy")
+    for field in _OFFICIAL_RUN_FIELDS:
+        metrics[field] = ("108", field)
+    return metrics
+
+
+_OFFICIAL_METRICS = _official_metrics()
+_RECORDS_METRICS = {f"val_acc_{epochs}": f"val_acc_{epochs}" for epochs in _EPOCHS}
+_NAR_METRICS = {
+    "avg_validation_accuracy": "avg_validation_accuracy",
+    "avg_test_accuracy": "avg_test_accuracy",
+    "avg_train_accuracy": "avg_train_accuracy",
+    "val_acc_108": "avg_validation_accuracy",
+    "test_acc_108": "avg_test_accuracy",
+    "train_acc_108": "avg_train_accuracy",
+}
+
+#: Metric names accepted by :func:`load_nasbench101`, per file layout.
+NASBENCH101_METRICS = {
+    "records": tuple(_RECORDS_METRICS),
+    "official": tuple(_OFFICIAL_METRICS),
+    "nar": tuple(_NAR_METRICS),
+}
+
+DESCR_TEMPLATE = """NAS-Bench-101 (CIFAR-10)
+------------------------
+{n} cells of the NAS-Bench-101 space (at most 7 vertices and 9 edges; ops conv3x3-bn-relu,
+conv1x1-bn-relu, maxpool3x3), each trained in a fixed 9-cell CIFAR-10 network.
+archs: canonical NASBench101Cell (matrix, ops), vertices in the file's order.
+hashes: the official module hash of each cell (checked against the cell).
+y: {metric} ({explanation}, fraction).
+params: trainable parameters; training_time: {time_explanation}.
+Layout: {layout}. Source file: {path}
+"""
+
+_EXPLANATIONS = {
+    "records": "accuracy of one training run",
+    "official": "accuracy averaged over the training runs",
+    "nar": "accuracy averaged over the training runs",
+}
+
+
+def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
+    """Load NAS-Bench-101 cells and one accuracy metric.
+
+    Reads the default records file ``nasbench101/nb101_20k_val108.json.gz`` under the data
+    home, or the file given by ``path`` in any of three layouts recognised from its content
+    (plain or gzip'd JSON):
+
+    ``"records"``
+        A list of ``{"hash", "matrix", "ops", "trainable_parameters", "val_acc_108", ...}``.
+        Metrics: ``val_acc_4``, ``val_acc_12``, ``val_acc_36``, ``val_acc_108`` (validation
+        accuracy of one training run). ``training_time``: ``final_training_time_108``.
+    ``"official"``
+        The official API's dict ``{hash: {"fixed": ..., "computed": {epochs: [runs]}}}``.
+        Metrics, averaged over the runs: ``val_acc_E``, ``test_acc_E``, ``train_acc_E``
+        for ``E`` in 4, 12, 36, 108 (the runs' ``final_*_accuracy`` at ``E`` epochs), and the
+        run fields ``final_validation_accuracy``, ``final_test_accuracy``,
+        ``final_train_accuracy``, ``halfway_validation_accuracy``,
+        ``halfway_test_accuracy``, ``halfway_train_accuracy`` at 108 epochs.
+        ``training_time``: mean ``final_training_time`` at the metric's epochs.
+    ``"nar"``
+        The NAR cell-information list. Metrics: ``avg_validation_accuracy``,
+        ``avg_test_accuracy``, ``avg_train_accuracy`` and their aliases ``val_acc_108``,
+        ``test_acc_108``, ``train_acc_108``. ``training_time``: ``avg_training_time``;
+        ``flops``: the record's whole-network ``flops``.
+
+    Every record is checked: its cell must be valid, its hash must be the official hash of
+    its cell, hashes must be unique and the metric must be a finite fraction in [0, 1].
+
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        An explicit file; it wins over the data home.
+    metric : str, default="val_acc_108"
+        The accuracy that becomes ``y``; see above for the names each layout accepts
+        (``NASBENCH101_METRICS`` lists them). The default works for every layout.
+    data_home : str or path-like, default=None
+        Folder holding the benchmark files; see :func:`sknar.datasets.get_data_home`.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``archs`` (list of :class:`~sknar.spaces.nasbench101.NASBench101Cell`, vertices in
+        the file's order), ``y`` (float64), ``hashes`` (str array), ``params`` (int64
+        trainable parameters), ``training_time`` (float64 seconds, NaN where a record has
+        none, or None when no record has one), ``flops`` (int64, NAR layout only, else
+        None), ``space``, ``metric``, ``target_name`` (same as ``metric``), ``layout``,
+        ``filename`` and ``DESCR``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is absent (the message says where it looked and how to get it).
+    ValueError
+        For an unknown metric, an unrecognised or malformed file, or a bad record (the
+        message names the file, the record index and what is wrong).
+
+    Examples
+    --------
+    >>> from sknar.datasets import load_nasbench101  # doctest: +SKIP
+    >>> data = load_nasbench101()  # doctest: +SKIP
+    >>> len(data.archs), round(float(data.y.max()), 3)  # doctest: +SKIP
+    (20001, 0.949)
+    """
+    file = resolve_data_file(path, RELATIVE_PATH, HOW_TO_GET, data_home=data_home)
+    content = _read_json(file)
+    layout = _detect_layout(content, file)
+    accepted = NASBENCH101_METRICS[layout]
+    if metric not in accepted:
+        raise ValueError(
+            f"unknown metric {metric!r} for a NAS-Bench-101 file in the {layout!r} layout "
+            f"({file}); expected one of {list(accepted)}"
+        )
+    space = NASBench101Space()
+    reader = {"records": _read_records, "official": _read_official, "nar": _read_nar}[layout]
+    rows = reader(content, metric, file, space)
+    data = _assemble(rows, file)
+    has_time = not np.isnan(data["training_time"]).all()
+    data["DESCR"] = DESCR_TEMPLATE.format(
+        n=len(data["archs"]),
+        metric=metric,
+        explanation=_EXPLANATIONS[layout],
+        time_explanation="training seconds" if has_time else "not in the file",
+        layout=layout,
+        path=file,
+    )
+    if not has_time:
+        data["training_time"] = None
+    return Bunch(
+        space=space,
+        metric=metric,
+        target_name=metric,
+        layout=layout,
+        filename=str(file),
+        **data,
+    )
+
+
+# --- reading and recognising ----------------------------------------------------------
+
+
+def _read_json(file):
+    with open(file, "rb") as handle:
+        raw = handle.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{file}: corrupt gzip data: {exc}") from None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file}: not a valid JSON file: {exc}") from None
+
+
+def _detect_layout(content, file):
+    if isinstance(content, dict) and content:
+        first = next(iter(content.values()))
+        if isinstance(first, dict) and "fixed" in first:
+            return "official"
+    elif isinstance(content, list) and content and isinstance(content[0], dict):
+        if "module_adjacency" in content[0]:
+            return "nar"
+        if "matrix" in content[0]:
+            return "records"
+    raise ValueError(
+        f"{file}: not a NAS-Bench-101 file: expected a non-empty JSON list of records with "
+        "'matrix' or 'module_adjacency' keys, or the official dict {hash: {'fixed': ..., "
+        "'computed': ...}}"
+    )
+
+
+# --- one reader per layout -------------------------------------------------------------
+
+
+def _record_error(file, index, key=None):
+    where = f"{file}, record {index}"
+    return f"{where} ({key})" if key is not None else where
+
+
+def _require(record, fields, where):
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: a record must be a JSON object, got {type(record).__name__}")
+    missing = [field for field in fields if field not in record]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {missing}")
+
+
+def _cell_and_hash(space, arch, expected_hash, where):
+    try:
+        cell = space.validate(arch)
+    except ValueError as exc:
+        raise ValueError(f"{where}: bad cell: {exc}") from None
+    actual = space.hash(cell)
+    if actual != expected_hash:
+        raise ValueError(
+            f"{where}: the hash {expected_hash!r} does not match the cell, whose official "
+            f"hash is {actual!r}"
+        )
+    return cell, actual
+
+
+def _accuracy(value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: accuracy {value!r} is not a number")
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{where}: accuracy {value!r} is not a finite fraction in [0, 1]")
+    return float(value)
+
+
+def _count(value, where):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}: expected a non-negative integer, got {value!r}")
+    return value
+
+
+def _seconds(value, where):
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: training time {value!r} is not a number")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{where}: training time {value!r} is not a finite number >= 0")
+    return float(value)
+
+
+def _read_records(records, metric, file, space):
+    field = _RECORDS_METRICS[metric]
+    rows = []
+    for index, record in enumerate(records):
+        where = _record_error(file, index)
+        _require(record, ("hash", "matrix", "ops", "trainable_parameters", field), where)
+        cell, key = _cell_and_hash(space, (record["matrix"], record["ops"]), record["hash"], where)
+        rows.append(
+            (
+                cell,
+                key,
+                _accuracy(record[field], f"{where}, {field}"),
+                _count(record["trainable_parameters"], f"{where}, trainable_parameters"),
+                _seconds(record.get("final_training_time_108"), f"{where}"),
+                None,
+                where,
+            )
+        )
+    return rows
+
+
+def _read_official(records, metric, file, space):
+    epochs, field = _OFFICIAL_METRICS[metric]
+    rows = []
+    for index, (key, record) in enumerate(records.items()):
+        where = _record_error(file, index, key)
+        _require(record, ("fixed", "computed"), where)
+        fixed, computed = record["fixed"], record["computed"]
+        _require(
+            fixed,
+            ("module_adjacency", "module_operations", "trainable_parameters"),
+            f"{where}, 'fixed'",
+        )
+        _require(computed, (epochs,), f"{where}, 'computed'")
+        runs = computed[epochs]
+        if not isinstance(runs, list) or not runs:
+            raise ValueError(f"{where}: computed[{epochs!r}] must be a non-empty list of runs")
+        for run_index, run in enumerate(runs):
+            _require(run, (field,), f"{where}, computed[{epochs!r}][{run_index}]")
+        cell, key = _cell_and_hash(
+            space, (fixed["module_adjacency"], fixed["module_operations"]), key, where
+        )
+        accuracy = np.mean(
+            [
+                _accuracy(run[field], f"{where}, computed[{epochs!r}][{i}].{field}")
+                for i, run in enumerate(runs)
+            ]
+        )
+        times = [
+            _seconds(run.get("final_training_time"), f"{where}, computed[{epochs!r}][{i}]")
+            for i, run in enumerate(runs)
+        ]
+        rows.append(
+            (
+                cell,
+                key,
+                float(accuracy),
+                _count(fixed["trainable_parameters"], f"{where}, trainable_parameters"),
+                float(np.mean(times)),
+                None,
+                where,
+            )
+        )
+    return rows
+
+
+def _read_nar(records, metric, file, space):
+    field = _NAR_METRICS[metric]
+    required = ("module_adjacency", "module_operations", "unique_hash")
+    rows = []
+    for index, record in enumerate(records):
+        where = _record_error(file, index)
+        _require(record, (*required, "trainable_parameters", field), where)
+        cell, key = _cell_and_hash(
+            space,
+            (record["module_adjacency"], record["module_operations"]),
+            record["unique_hash"],
+            where,
+        )
+        flops = record.get("flops")
+        rows.append(
+            (
+                cell,
+                key,
+                _accuracy(record[field], f"{where}, {field}"),
+                _count(record["trainable_parameters"], f"{where}, trainable_parameters"),
+                _seconds(record.get("avg_training_time"), f"{where}"),
+                None if flops is None else _count(flops, f"{where}, flops"),
+                where,
+            )
+        )
+    return rows
+
+
+def _assemble(rows, file):
+    first_index = {}
+    for index, (_, key, *_, where) in enumerate(rows):
+        if key in first_index:
+            raise ValueError(
+                f"{where}: duplicate cell with hash {key} (also record {first_index[key]})"
+            )
+        first_index[key] = index
+    cells, keys, accuracies, params, times, flops, _ = zip(*rows)
+    return {
+        "archs": list(cells),
+        "y": np.asarray(accuracies, dtype=np.float64),
+        "hashes": np.asarray(keys, dtype=str),
+        "params": np.asarray(params, dtype=np.int64),
+        "training_time": np.asarray(times, dtype=np.float64),
+        "flops": None if None in flops else np.asarray(flops, dtype=np.int64),
+    }
