@@ -156,11 +156,9 @@ def _layout_carried_by(X):
 
 
 def _patch_feature_names(n_cells, patch_size):
-    cells = [("ops", "ops")] + [
-        (f"cell{cell}_{kind}", kind) for cell in range(n_cells) for kind in _COST_KINDS
-    ]
+    prefixes = ["ops"] + [f"cell{cell}_{kind}" for cell in range(n_cells) for kind in _COST_KINDS]
     entries = [f"r{row}_c{col}" for row in range(patch_size) for col in range(patch_size)]
-    names = [f"{prefix}_{entry}" for prefix, _ in cells for entry in entries]
+    names = [f"{prefix}_{entry}" for prefix in prefixes for entry in entries]
     return np.asarray(names, dtype=object)
 
 
