@@ -263,11 +263,13 @@ class NASBench101Space(SearchSpace):
             probability one over the number of those labelled DAGs that are the same cell.
             The cell is returned in the vertex order the official generator meets first
             (the order of :meth:`enumerate` and of the benchmark's records).
-            ``"specs"`` follows the usual random-search baseline of the benchmark instead:
-            each of the 21 upper-triangular entries of a 7x7 matrix is 1 with probability 1/2
-            and each interior op is uniform; invalid specs are redrawn. It favours cells with
-            many vertices and many equivalent orderings and returns the pruned spec in its
-            drawn order.
+            ``"specs"`` follows the random-search baseline of the benchmark's own examples
+            instead: each of the 21 upper-triangular entries of a 7x7 matrix is 1 with
+            probability 1/2 and each interior op is uniform; specs that are invalid after
+            pruning (no input-output path, more than 9 edges) are redrawn, and the pruned
+            spec is returned in its drawn vertex order. As about 10 edges are drawn on
+            average, mostly pruned cells survive: this favours cells of 5 and 6 vertices,
+            while most cells of the space have 7.
 
         Returns
         -------
@@ -296,8 +298,8 @@ class NASBench101Space(SearchSpace):
         The official generator's order is kept: cells by number of vertices, then by the
         generator's bit mask of the matrix, then by ops. Each cell is yielded once, in the
         vertex order in which the generator first meets it, which is the order of the
-        network the benchmark trained (see :meth:`benchmark_order`). The whole space is
-        built at once with vectorised fingerprints (a few seconds).
+        network the benchmark trained (see :meth:`benchmark_order`). Each cell size is
+        built at once with vectorised fingerprints (a few seconds for the whole space).
 
         Parameters
         ----------
@@ -319,7 +321,7 @@ class NASBench101Space(SearchSpace):
         if verbose:
             from tqdm.auto import tqdm
 
-            cells = tqdm(cells, total=len(cells), desc="NAS-Bench-101 cells", unit="cell")
+            cells = tqdm(cells, desc="NAS-Bench-101 cells", unit="cell")
         yield from cells
 
     # --- costs -------------------------------------------------------------------------
@@ -637,7 +639,7 @@ def _check_matrix(matrix):
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"adjacency matrix entries must be 0 or 1, got {array[where]!r} at {where}"
+            f"adjacency matrix entries must be 0 or 1, got {array[where].item()!r} at {where}"
         )
     return array.astype(np.int64)
 
@@ -939,37 +941,32 @@ def _fingerprints(matrices, labelings):
     return _mix(_mix(hashes).sum(axis=2) + np.uint64(n_vertices))
 
 
-def _generator_specs():
-    """Fingerprints of every labelled full DAG in the official generator's order.
+def _generator_specs(n_vertices):
+    """Fingerprints of the labelled full DAGs of ``n`` vertices, in the generator's order.
 
-    Returns a list of ``(n_vertices, masks, labelings, fingerprints)`` with fingerprints of
-    shape (n_masks, n_labelings), in generator order when flattened row-major.
+    Returns ``(masks, labelings, fingerprints)`` with fingerprints of shape
+    (n_masks, n_labelings): row-major order is the order of the official generator.
     """
-    specs = []
-    for n_vertices in range(2, MAX_VERTICES + 1):
-        masks = _full_dag_masks(n_vertices)
-        labelings = _labelings(n_vertices)
-        chunk = max(1, 200_000 // len(labelings))
-        prints = [
-            _fingerprints(_masks_to_matrices(masks[start : start + chunk], n_vertices), labelings)
-            for start in range(0, len(masks), chunk)
-        ]
-        specs.append((n_vertices, masks, labelings, np.concatenate(prints)))
-    return specs
+    masks = _full_dag_masks(n_vertices)
+    labelings = _labelings(n_vertices)
+    chunk = max(1, 200_000 // len(labelings))
+    prints = [
+        _fingerprints(_masks_to_matrices(masks[start : start + chunk], n_vertices), labelings)
+        for start in range(0, len(masks), chunk)
+    ]
+    return masks, labelings, np.concatenate(prints)
 
 
 def _enumerate_cells():
-    """Every distinct cell once, as the generator first meets it, in generator order."""
-    specs = _generator_specs()
-    prints = np.concatenate([fingerprints.ravel() for *_, fingerprints in specs])
-    _, first = np.unique(prints, return_index=True)
-    first.sort()
-    cells = []
-    offset = 0
-    for n_vertices, masks, labelings, fingerprints in specs:
-        size = fingerprints.size
-        chosen = first[(first >= offset) & (first < offset + size)] - offset
-        offset += size
+    """Every distinct cell once, as the generator first meets it, in generator order.
+
+    Cells of different sizes are never the same, so each size is deduplicated on its own
+    and yielded before the next one is built.
+    """
+    for n_vertices in range(2, MAX_VERTICES + 1):
+        masks, labelings, fingerprints = _generator_specs(n_vertices)
+        _, first = np.unique(fingerprints.ravel(), return_index=True)
+        first.sort()
         matrices = [
             tuple(map(tuple, matrix.tolist())) for matrix in _masks_to_matrices(masks, n_vertices)
         ]
@@ -977,11 +974,9 @@ def _enumerate_cells():
             (INPUT, *(_OFFICIAL_OPS[label] for label in labeling), OUTPUT)
             for labeling in labelings.tolist()
         ]
-        n_labelings = len(labelings)
-        for index in chosen.tolist():
-            matrix_index, labeling_index = divmod(index, n_labelings)
-            cells.append(NASBench101Cell(matrices[matrix_index], op_lists[labeling_index]))
-    return cells
+        for index in first.tolist():
+            matrix_index, labeling_index = divmod(index, len(labelings))
+            yield NASBench101Cell(matrices[matrix_index], op_lists[labeling_index])
 
 
 # --- sampling --------------------------------------------------------------------------
