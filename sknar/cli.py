@@ -316,7 +316,10 @@ def _json_default(value):
 
 
 def jsonable_arch(arch):
-    """An architecture as JSON data (numpy arrays and tuples become lists)."""
+    """An architecture as JSON data that ``read_table`` reads back: named tuples become
+    objects (``{"matrix", "ops"}``, ``{"link", "ops"}``), arrays and tuples lists."""
+    if hasattr(arch, "_asdict"):
+        arch = arch._asdict()
     return json.loads(json.dumps(arch, default=_json_default))
 
 
@@ -733,6 +736,7 @@ class TableSpace(SearchSpace):
     def __init__(self, space, archs):
         self.space = space
         self.archs = space.validate_all(archs)
+        self._hashes = {space.hash(arch) for arch in self.archs}
         self.name = space.name
         self.op_names = space.op_names
         self.max_nodes = space.max_nodes
@@ -767,6 +771,21 @@ class TableSpace(SearchSpace):
 
     def enumerate(self, verbose=False):
         return iter(self.archs)
+
+    def mutate(self, arch, rng, max_tries=1000):
+        """A mutant of ``arch`` that is in the table (used by regularized evolution).
+
+        Mutations of the wrapped space are redrawn until one lands in the table; a slice of
+        4.7% of NAS-Bench-101 needs about 20 tries. After ``max_tries`` a random table
+        architecture is returned instead.
+        """
+        from sknar.search import mutate_architecture
+
+        for _ in range(max_tries):
+            child = mutate_architecture(self.space, arch, rng)
+            if self.space.hash(child) in self._hashes:
+                return child
+        return self.archs[rng.randint(len(self.archs))]
 
     def cost_features(self, arch, dataset=None):
         return self.space.cost_features(arch, dataset)

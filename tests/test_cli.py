@@ -202,3 +202,72 @@ def test_evaluate_with_a_file_that_is_not_a_model(tmp_path, capsys):
     status, _, err = _run(["evaluate", str(path), "--model", str(tmp_path / "m.joblib")], capsys)
     assert status == EXIT_INPUT_ERROR
     assert "not a model file" in err and "Traceback" not in err
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["random", "evolution"])
+def test_search_writes_history_that_reads_back(tmp_path, capsys, strategy):
+    from sknar.spaces import NASBenchGraphSpace
+
+    output = tmp_path / "search.json"
+    status, _, err = _run(
+        ["search", "--strategy", strategy, "--budget", "15", "--seed", "3",
+         "--output", str(output)],
+        capsys,
+    )
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["n_queries"] == 15 and len(result["history"]) == 15
+    values = [query["value"] for query in result["history"]]
+    assert result["best_value"] == max(values)
+    assert result["best_so_far"] == list(np.maximum.accumulate(values))
+    # Selection is by validation accuracy; the test accuracy is only reported.
+    assert result["best_report_value"] is not None
+    # The written architectures are valid input for read_table.
+    records = [{"arch": query["arch"], "accuracy": query["value"]} for query in result["history"]]
+    table = tmp_path / "history.json"
+    table.write_text(json.dumps(records))
+    archs, y = read_table(table, NASBenchGraphSpace())
+    assert len({NASBenchGraphSpace().hash(arch) for arch in archs}) == 15
+    assert y == values
+
+
+def test_search_is_reproducible_with_a_seed(tmp_path, capsys):
+    outputs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.json"
+        assert main(["search", "--strategy", "random", "--budget", "8", "--seed", "5",
+                     "--output", str(path), "--quiet"]) == EXIT_OK
+        outputs.append(json.loads(path.read_text())["history"])
+    assert outputs[0] == outputs[1]
+
+
+def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsys):
+    status, _, err = _run(
+        ["search", "--benchmark", "nasbench201", "--data", str(tmp_path), "--budget", "5"],
+        capsys,
+    )
+    assert status == EXIT_INPUT_ERROR
+    assert "nats_tss_test_acc_200ep.csv" in err and str(tmp_path) in err
+    assert "Traceback" not in err
+
+
+def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
+    from conftest import require_data
+
+    from sknar.cli import TableSpace
+    from sknar.datasets._nasbench101 import load_nasbench101
+    from sknar.search import RegularizedEvolution, TabularOracle
+
+    data = load_nasbench101(require_data("nasbench101/nb101_official_records_30.json"))
+    space = TableSpace(data.space, data.archs)
+    assert len(space) == 30
+    oracle = TabularOracle(data.archs, data.y, space=data.space)
+    result = RegularizedEvolution(space, population_size=5, sample_size=2, random_state=0).run(
+        oracle, 20
+    )
+    assert result.n_queries == 20
+    table = {data.space.hash(arch) for arch in data.archs}
+    assert all(data.space.hash(arch) in table for arch in result.archs)
