@@ -271,3 +271,37 @@ def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
     assert result.n_queries == 20
     table = {data.space.hash(arch) for arch in data.archs}
     assert all(data.space.hash(arch) in table for arch in result.archs)
+
+
+# --- demo pieces --------------------------------------------------------------------------
+
+
+def test_demo_rejects_a_training_set_that_leaves_nothing_held_out(capsys):
+    status, _, err = _run(["demo", "--n-train", "30000", "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR
+    assert "--n-train 30000 leaves nothing held out of 26206" in err
+
+
+def test_demo_with_a_data_path_that_does_not_exist(tmp_path, capsys):
+    status, _, err = _run(["demo", "--data", str(tmp_path / "nowhere"), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR
+    assert "nowhere: no such file or folder" in err
+
+
+def test_split_benchmark_is_a_seeded_partition():
+    from sknar.cli import split_benchmark
+
+    train, test = split_benchmark(50, 20, seed=1)
+    assert len(train) == 20 and len(test) == 30
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(50))
+    again, _ = split_benchmark(50, 20, seed=1)
+    other, _ = split_benchmark(50, 20, seed=2)
+    assert again.tolist() == train.tolist() and other.tolist() != train.tolist()
+
+
+def test_format_table_aligns_columns():
+    from sknar.cli import format_table
+
+    lines = format_table(["name", "tau"], [["NARRanker", "0.812"], ["gb", "0.7"]]).splitlines()
+    assert lines[0].index("tau") == lines[2].index("0.812") == lines[3].index("0.7")
+    assert set(lines[1].replace(" ", "")) == {"-"}
