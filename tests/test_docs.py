@@ -250,9 +250,9 @@ def test_results_page_reports_a_missing_figure_instead_of_failing(results_page, 
     assert _docutils_messages(rst) == ""
 
 
-def test_every_gallery_example_has_a_title_and_runs_as_a_script():
-    examples = sorted((REPO_ROOT / "examples").glob("plot_*.py"))
-    assert examples, "the gallery has no plot_*.py examples"
+def test_every_gallery_example_has_a_title_and_compiles():
+    examples = sorted((REPO_ROOT / "examples").glob("*.py"))
+    assert any(path.name.startswith("plot_") for path in examples), "no plot_*.py examples"
     for path in examples:
         source = path.read_text(encoding="utf-8")
         docstring = re.match(r'^"""\n(.+)\n(=+)\n', source)
