@@ -1,6 +1,17 @@
 """sknar: the Neural Architecture Ranker (NAR) for scikit-learn."""
 
 from ._version import __version__
+from .sampler import TierSampler
+from .search import RandomSearch, RegularizedEvolution, SearchResult, TabularOracle, TierSearch
 from .tiers import TierTransformer
 
-__all__ = ["TierTransformer", "__version__"]
+__all__ = [
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SearchResult",
+    "TabularOracle",
+    "TierSampler",
+    "TierSearch",
+    "TierTransformer",
+    "__version__",
+]

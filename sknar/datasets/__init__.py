@@ -1,5 +1,14 @@
 """Loaders for tabular NAS benchmarks; nothing is downloaded on import."""
 
 from ._base import get_data_home
+from ._nasbench101 import NASBENCH101_METRICS, load_nasbench101
+from ._nasbench201 import load_nasbench201
+from ._nasbench_graph import load_nasbench_graph
 
-__all__ = ["get_data_home"]
+__all__ = [
+    "NASBENCH101_METRICS",
+    "get_data_home",
+    "load_nasbench101",
+    "load_nasbench201",
+    "load_nasbench_graph",
+]
