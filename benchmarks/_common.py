@@ -1,0 +1,533 @@
+"""Shared pieces of the benchmark suites: data, splits, models, timing, records, machine info.
+
+Every suite measures sknar and its baselines side by side on the same splits and seeds. A
+split draws ``n_train`` architectures with ``numpy.random.RandomState(seed)``; the test set
+is every other architecture of the benchmark. Encoders are fitted on the training
+architectures only (they never see labels, but this keeps the test set truly unseen).
+"""
+
+import functools
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+DEFAULT_OUT = BENCH_DIR / "results"
+RESULTS_MD = BENCH_DIR / "RESULTS.md"
+PREDICT_CHUNK = 4096
+
+
+class MissingDependency(RuntimeError):
+    """An optional package a baseline needs is not installed (the run records a note)."""
+
+
+def ensure_data_home():
+    """Point ``SKNAR_DATA`` at ``../shared/data`` beside the repository when it is unset."""
+    if os.environ.get("SKNAR_DATA"):
+        return os.environ["SKNAR_DATA"]
+    candidate = REPO_ROOT.parent / "shared" / "data"
+    if candidate.is_dir():
+        os.environ["SKNAR_DATA"] = str(candidate)
+        return str(candidate)
+    return None
+
+
+# --- benchmarks ---------------------------------------------------------------------------
+
+NB201_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+NB201_OPTIMA = {"cifar10": 94.373, "cifar100": 73.513, "ImageNet16-120": 47.311}
+BENCHMARK_LABELS = {
+    "nb201-cifar10": "NB201 CIFAR-10",
+    "nb201-cifar100": "NB201 CIFAR-100",
+    "nb201-ImageNet16-120": "NB201 ImageNet16-120",
+    "nb101": "NB101 20k slice",
+    "graph-cora": "NAS-Bench-Graph cora",
+    "graph-pubmed": "NAS-Bench-Graph pubmed",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def load_benchmark(key):
+    """Architectures, target and space of one benchmark table.
+
+    Parameters
+    ----------
+    key : str
+        ``"nb201-<dataset>"``, ``"nb101"`` or ``"graph-<dataset>"``.
+
+    Returns
+    -------
+    data : dict
+        ``archs``, ``y`` (the selection metric: NB201 test accuracy, NB101 108-epoch
+        validation accuracy, NAS-Bench-Graph validation accuracy), ``y_report`` (the
+        NAS-Bench-Graph test accuracy, else None), ``space``, ``cost_dataset`` (the dataset
+        argument of the NAR encoder) and ``key``.
+    """
+    ensure_data_home()
+    if key.startswith("nb201-"):
+        from sknar.datasets._nasbench201 import load_nasbench201
+
+        dataset = key.split("-", 1)[1]
+        data = load_nasbench201(dataset)
+        return _bench(key, data.archs, data.y, None, data.space, dataset)
+    if key == "nb101":
+        from sknar.datasets._nasbench101 import load_nasbench101
+
+        data = load_nasbench101()
+        return _bench(key, data.archs, data.y, None, data.space, None)
+    if key.startswith("graph-"):
+        from sknar.datasets._nasbench_graph import load_nasbench_graph
+
+        data = load_nasbench_graph(key.split("-", 1)[1], metric="valid")
+        return _bench(key, data.archs, data.y, data.y_test, data.space, None)
+    raise ValueError(f"unknown benchmark {key!r}; expected one of {list(BENCHMARK_LABELS)}")
+
+
+def _bench(key, archs, y, y_report, space, cost_dataset):
+    return {
+        "key": key,
+        "archs": list(archs),
+        "y": np.asarray(y, dtype=np.float64),
+        "y_report": None if y_report is None else np.asarray(y_report, dtype=np.float64),
+        "space": space,
+        "cost_dataset": cost_dataset,
+    }
+
+
+def n_train_for(size, n_archs):
+    """Training-set size: an int, or a fraction of the table when ``size < 1``."""
+    if isinstance(size, float) and size < 1:
+        return max(2, int(round(size * n_archs)))
+    return int(size)
+
+
+def split_indices(n_archs, n_train, seed):
+    """``n_train`` training indices drawn with ``seed``; the test set is all the others."""
+    if not 2 <= n_train < n_archs:
+        raise ValueError(f"n_train must be in [2, {n_archs - 1}], got {n_train}.")
+    order = np.random.RandomState(seed).permutation(n_archs)
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+# --- encodings ----------------------------------------------------------------------------
+
+ENCODINGS = ("nar", "onehot", "path")
+
+
+def make_encoder(encoding, data):
+    """An unfitted encoder of ``data['space']`` (``nar``, ``onehot`` or ``path``)."""
+    from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder, PathEncoder
+
+    if encoding == "nar":
+        return NARFeatureEncoder(data["space"], dataset=data["cost_dataset"])
+    if encoding == "onehot":
+        return AdjacencyOneHotEncoder(data["space"])
+    if encoding == "path":
+        return PathEncoder(data["space"])
+    raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+
+
+def encode_split(data, encoding, train_idx, test_idx):
+    """Encode the training and test architectures with an encoder fitted on training ones.
+
+    One-hot and path features that are constant on the training set carry no information
+    for a model fitted on it and are dropped (NAS-Bench-Graph has 7,381 path features, almost
+    all empty), which keeps the test matrix small. The NAR patch matrix is kept whole.
+
+    Returns
+    -------
+    X_train, X_test : ndarray
+    encode_s : float
+        Seconds spent encoding.
+    """
+    archs = data["archs"]
+    started = time.perf_counter()
+    encoder = make_encoder(encoding, data)
+    X_train = encoder.fit_transform([archs[i] for i in train_idx])
+    if encoding == "nar":
+        X_test = encoder.transform([archs[i] for i in test_idx])
+        return X_train, X_test, time.perf_counter() - started
+    keep = np.flatnonzero(np.ptp(np.asarray(X_train), axis=0) > 0)
+    # Chunks bound the memory of wide encodings before the empty columns are dropped.
+    X_test = np.concatenate(
+        [
+            np.asarray(
+                encoder.transform([archs[i] for i in test_idx[start : start + PREDICT_CHUNK]])
+            )[:, keep]
+            for start in range(0, len(test_idx), PREDICT_CHUNK)
+        ]
+    )
+    return np.asarray(X_train)[:, keep], X_test, time.perf_counter() - started
+
+
+# --- models -------------------------------------------------------------------------------
+
+# Tiny NAR settings of --quick runs: enough to exercise every code path in seconds.
+QUICK_NAR = {"max_epochs": 3, "d_model": 16, "n_layers": 1, "n_heads": 2, "batch_size": 64}
+
+
+def nar_ranker(*, preset=None, seed=0, quick=False, **params):
+    """A NARRanker with the given preset, seed and parameters.
+
+    With ``quick`` the model is shrunk by :data:`QUICK_NAR` (only the parameters the ranker
+    has). Parameters the ranker does not have raise, so a renamed parameter cannot be
+    silently ignored in a full run.
+    """
+    from sknar.ranker import NARRanker
+
+    kwargs = {"random_state": seed}
+    if preset is not None:
+        kwargs["preset"] = preset
+    ranker = NARRanker(**kwargs)
+    if quick:
+        known = ranker.get_params(deep=False)
+        ranker.set_params(**{k: v for k, v in QUICK_NAR.items() if k in known})
+    if params:
+        ranker.set_params(**params)
+    return ranker
+
+
+def _xgboost(seed, quick):
+    try:
+        from xgboost import XGBRegressor
+    except ImportError as exc:
+        raise MissingDependency("xgboost is not installed (pip install sknar[benchmarks])") from exc
+    return XGBRegressor(
+        n_estimators=20 if quick else 500,
+        max_depth=6,
+        learning_rate=0.05,
+        subsample=0.8,
+        colsample_bytree=0.8,
+        n_jobs=2,
+        random_state=seed,
+    )
+
+
+def _lightgbm(seed, quick):
+    try:
+        from lightgbm import LGBMRegressor
+    except ImportError as exc:
+        raise MissingDependency(
+            "lightgbm is not installed (pip install sknar[benchmarks])"
+        ) from exc
+    return LGBMRegressor(
+        n_estimators=20 if quick else 500,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=5,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=2,
+        random_state=seed,
+        verbose=-1,
+    )
+
+
+def _forest(seed, quick):
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(
+        n_estimators=20 if quick else 500, max_features=0.5, n_jobs=2, random_state=seed
+    )
+
+
+def _mlp(seed, quick):
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(32,) if quick else (256, 256),
+        alpha=1e-3,
+        max_iter=30 if quick else 500,
+        early_stopping=not quick,
+        random_state=seed,
+    )
+    # Accuracies sit around 90 (percent) or 0.9 (fraction): standardise the target.
+    return TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), mlp), transformer=StandardScaler()
+    )
+
+
+BASELINES = {"XGBoost": _xgboost, "LightGBM": _lightgbm, "random forest": _forest, "MLP": _mlp}
+
+
+@dataclass
+class ModelSpec:
+    """One model of a comparison: its name, its encoding and how to build it."""
+
+    name: str
+    encoding: str
+    build: callable = field(repr=False)
+    family: str = "baseline"
+
+
+def model_specs(names, *, quick):
+    """The comparison's models by name.
+
+    ``names`` holds ``"NAR (default)"``, ``"NAR (paper)"`` and ``"<baseline> / <encoding>"``
+    with a baseline of :data:`BASELINES` and an encoding ``one-hot`` or ``path``.
+    """
+    specs = []
+    for name in names:
+        if name == "NAR (default)":
+            specs.append(ModelSpec(name, "nar", lambda s: nar_ranker(seed=s, quick=quick), "nar"))
+        elif name == "NAR (paper)":
+            specs.append(
+                ModelSpec(
+                    name, "nar", lambda s: nar_ranker(preset="paper", seed=s, quick=quick), "nar"
+                )
+            )
+        else:
+            baseline, encoding = (part.strip() for part in name.split("/"))
+            factory = BASELINES[baseline]
+            specs.append(
+                ModelSpec(
+                    name,
+                    {"one-hot": "onehot", "path": "path"}[encoding],
+                    functools.partial(factory, quick=quick),
+                )
+            )
+    return specs
+
+
+def fit_and_score(estimator, X_train, y_train, X_test):
+    """Fit, then predict the test set in chunks; return scores and timings."""
+    started = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    scores = np.concatenate(
+        [
+            np.asarray(estimator.predict(X_test[i : i + PREDICT_CHUNK]), dtype=np.float64).ravel()
+            for i in range(0, X_test.shape[0], PREDICT_CHUNK)
+        ]
+    )
+    return scores, fit_s, time.perf_counter() - started
+
+
+def ranking_metrics(y_true, y_score):
+    """Kendall tau, Spearman rho, precision@{10,50} and best_rank@{10,50} (sknar.metrics)."""
+    from sknar.metrics import best_rank_at_k, kendall_tau, precision_at_k, spearman_rho
+
+    out = {"kendall_tau": kendall_tau(y_true, y_score), "spearman": spearman_rho(y_true, y_score)}
+    for k in (10, 50):
+        if k <= len(y_true):
+            out[f"precision@{k}"] = precision_at_k(y_true, y_score, k)
+            out[f"best_rank@{k}"] = best_rank_at_k(y_true, y_score, k)
+    return {name: float(value) for name, value in out.items()}
+
+
+# --- memory and machine -------------------------------------------------------------------
+
+
+def _rss_bytes():
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class PeakMemory:
+    """Peak resident memory above the starting level while the block runs.
+
+    A thread samples the process's resident set size every ``interval`` seconds (tracemalloc
+    would miss torch's allocations and slow the timed code down).
+    """
+
+    def __init__(self, interval=0.01):
+        self.interval = interval
+        self.peak_bytes = 0
+
+    def __enter__(self):
+        self._start = _rss_bytes()
+        self._peak = self._start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            self._peak = max(self._peak, _rss_bytes())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._peak = max(self._peak, _rss_bytes())
+        self.peak_bytes = self._peak - self._start
+        return False
+
+    @property
+    def peak_mib(self):
+        return self.peak_bytes / 2**20
+
+
+def _version(module):
+    try:
+        return __import__(module).__version__
+    except Exception:  # an absent or broken optional package is recorded as such
+        return None
+
+
+def _git_commit():
+    try:
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def machine_info():
+    """Where and with what the benchmark ran."""
+    import torch
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "versions": {
+            name: _version(name)
+            for name in (
+                "sknar",
+                "numpy",
+                "scipy",
+                "sklearn",
+                "torch",
+                "skorch",
+                "xgboost",
+                "lightgbm",
+                "matplotlib",
+            )
+        },
+        "git_commit": _git_commit(),
+    }
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def write_json(path, payload):
+    """Write ``payload`` as indented JSON (numpy values converted)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
+
+
+def mean_std(values):
+    """Mean, sample standard deviation (0 for one value) and count."""
+    values = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    if values.size == 0:
+        return float("nan"), float("nan"), 0
+    std = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return float(values.mean()), std, int(values.size)
+
+
+def progress_bar(total, desc, *, disable=False):
+    """A tqdm bar on stderr."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=disable, dynamic_ncols=True)
+
+
+@functools.lru_cache(maxsize=4)
+def encoded_split(key, encoding, n_train, seed):
+    """Cached :func:`encode_split` of one benchmark split, shared by the models of a run."""
+    data = load_benchmark(key)
+    train_idx, test_idx = split_indices(len(data["archs"]), n_train, seed)
+    X_train, X_test, encode_s = encode_split(data, encoding, train_idx, test_idx)
+    return train_idx, test_idx, X_train, X_test, encode_s
+
+
+def evaluate_model(spec, key, n_train, seed, targets=None):
+    """Fit one model on a split of ``key`` and score its ranking of the test set.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    key : str
+        The benchmark whose architectures and target train the model.
+    n_train, seed : int
+    targets : dict of str -> ndarray, default=None
+        Other targets over the same architectures (e.g. another dataset's accuracies) to
+        score the same predictions against; the training target is always scored as ``key``.
+
+    Returns
+    -------
+    record : dict
+        The model, split, timings and, per target, the ranking metrics (or a ``skipped``
+        note when an optional package is missing).
+    """
+    record = {
+        "model": spec.name,
+        "encoding": spec.encoding,
+        "benchmark": key,
+        "n_train": n_train,
+        "seed": seed,
+    }
+    try:
+        estimator = spec.build(seed)
+    except MissingDependency as exc:
+        return {**record, "skipped": str(exc)}
+    data = load_benchmark(key)
+    train_idx, test_idx, X_train, X_test, encode_s = encoded_split(
+        key, spec.encoding, n_train, seed
+    )
+    scores, fit_s, predict_s = fit_and_score(estimator, X_train, data["y"][train_idx], X_test)
+    record.update(n_test=len(test_idx), encode_s=encode_s, fit_s=fit_s, predict_s=predict_s)
+    all_targets = {key: data["y"], **(targets or {})}
+    record["metrics"] = {
+        name: ranking_metrics(np.asarray(y)[test_idx], scores) for name, y in all_targets.items()
+    }
+    return record

@@ -1,0 +1,18 @@
+"""The benchmark suites.
+
+Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
+``tasks(config, seeds, quick)`` (a list of ``Task`` whose ``run()`` returns records) and
+``report(payload)`` (Markdown); most also define ``answer(payload)`` and ``plot``.
+"""
+
+from . import ablation, cost, quality, search, transfer
+
+SUITES = {
+    "quality": quality,
+    "transfer": transfer,
+    "search": search,
+    "cost": cost,
+    "ablation": ablation,
+}
+
+__all__ = ["SUITES"]

@@ -1,0 +1,228 @@
+"""Ranking quality: NARRanker against gradient boosting, random forests and an MLP."""
+
+import numpy as np
+
+from .. import _common as common
+from ._task import Task
+
+ALL_MODELS = (
+    "NAR (default)",
+    "NAR (paper)",
+    "XGBoost / one-hot",
+    "XGBoost / path",
+    "LightGBM / one-hot",
+    "LightGBM / path",
+    "random forest / one-hot",
+    "random forest / path",
+    "MLP / one-hot",
+    "MLP / path",
+)
+CONFIGS = {
+    "full": {
+        "benchmarks": {
+            "nb201-cifar10": [100, 424, 781, 1563],
+            "nb201-cifar100": [100, 424, 781, 1563],
+            "nb201-ImageNet16-120": [100, 424, 781, 1563],
+            "nb101": [424, 1000, 4236],
+            "graph-cora": [0.01, 0.05],
+            "graph-pubmed": [0.01, 0.05],
+        },
+        "models": ALL_MODELS,
+    },
+    "quick": {
+        "benchmarks": {"nb201-cifar10": [60], "nb101": [60], "graph-cora": [0.005]},
+        "models": ALL_MODELS,
+    },
+}
+DEFAULT_SEEDS = {"full": 3, "quick": 1}
+METRICS = (
+    "kendall_tau",
+    "spearman",
+    "precision@10",
+    "precision@50",
+    "best_rank@10",
+    "best_rank@50",
+)
+
+
+def tasks(config, seeds, quick):
+    specs = common.model_specs(config["models"], quick=quick)
+    out = []
+    for key, sizes in config["benchmarks"].items():
+        n_archs = len(common.load_benchmark(key)["archs"])
+        for size in sizes:
+            n_train = common.n_train_for(size, n_archs)
+            for seed in seeds:
+                for spec in specs:
+                    out.append(
+                        Task(
+                            f"{key} n={n_train} seed={seed} {spec.name}",
+                            lambda s=spec, k=key, n=n_train, sd=seed: [
+                                common.evaluate_model(s, k, n, sd)
+                            ],
+                        )
+                    )
+    return out
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def summary_table(records, metric="kendall_tau"):
+    """{(benchmark, n_train): {model: (mean, std, n)}} of one metric on the training target."""
+    table = {}
+    for record in records:
+        if "metrics" not in record:
+            continue
+        cell = table.setdefault((record["benchmark"], record["n_train"]), {})
+        cell.setdefault(record["model"], []).append(record["metrics"][record["benchmark"]][metric])
+    return {
+        cell: {model: common.mean_std(values) for model, values in models.items()}
+        for cell, models in table.items()
+    }
+
+
+def _models_in(records):
+    return list(dict.fromkeys(r["model"] for r in records))
+
+
+def verdicts(records):
+    """Per cell: NAR (default) against each baseline on mean Kendall tau."""
+    rows = []
+    for (key, n_train), models in summary_table(records).items():
+        if "NAR (default)" not in models:
+            continue
+        nar = models["NAR (default)"][0]
+        baselines = {m: v[0] for m, v in models.items() if not m.startswith("NAR")}
+        if not baselines:
+            continue
+        best_name = max(baselines, key=baselines.get)
+        rows.append(
+            {
+                "benchmark": key,
+                "n_train": n_train,
+                "nar": nar,
+                "best_baseline": best_name,
+                "best_baseline_tau": baselines[best_name],
+                "margin": nar - baselines[best_name],
+                "beats": {m: nar > v for m, v in baselines.items()},
+            }
+        )
+    return rows
+
+
+def report(payload):
+    records = payload["records"]
+    lines = ["## Ranking quality", ""]
+    lines += [
+        "Test set: every architecture of the table not used for training. Mean ± standard "
+        f"deviation over seeds {payload['seeds']}. Kendall tau on the training target.",
+        "",
+    ]
+    models = _models_in(records)
+    table = summary_table(records)
+    lines += [
+        "| benchmark | n_train | " + " | ".join(models) + " |",
+        "|---|---|" + "---|" * len(models),
+    ]
+    for (key, n_train), cell in table.items():
+        row = [common.BENCHMARK_LABELS.get(key, key), str(n_train)]
+        best = max((v[0] for v in cell.values()), default=np.nan)
+        for model in models:
+            if model not in cell:
+                row.append("–")
+                continue
+            mean, std, _ = cell[model]
+            text = f"{mean:.3f} ± {std:.3f}"
+            row.append(f"**{text}**" if mean == best else text)
+        lines.append("| " + " | ".join(row) + " |")
+    skipped = sorted({f"{r['model']}: {r['skipped']}" for r in records if "skipped" in r})
+    if skipped:
+        lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    lines += [
+        "",
+        "Top-k metrics (mean over seeds; best_rank@k: true rank of the best "
+        "architecture in the predicted top k, 1 is best):",
+        "",
+        "| benchmark | n_train | model | spearman | precision@10 | precision@50 | "
+        "best_rank@10 | best_rank@50 | fit s | predict s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, n_train in table:
+        for model in models:
+            runs = [
+                r
+                for r in records
+                if r.get("metrics")
+                and r["benchmark"] == key
+                and r["n_train"] == n_train
+                and r["model"] == model
+            ]
+            if not runs:
+                continue
+            means = {
+                m: common.mean_std([r["metrics"][key].get(m) for r in runs])[0] for m in METRICS
+            }
+            fit_s = common.mean_std([r["fit_s"] for r in runs])[0]
+            predict_s = common.mean_std([r["predict_s"] for r in runs])[0]
+            lines.append(
+                f"| {common.BENCHMARK_LABELS.get(key, key)} | {n_train} | {model} | "
+                f"{means['spearman']:.3f} | {means['precision@10']:.2f} | "
+                f"{means['precision@50']:.2f} | {means['best_rank@10']:.1f} | "
+                f"{means['best_rank@50']:.1f} | {fit_s:.2f} | {predict_s:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def answer(payload):
+    """Bullet lines: does NARRanker beat each baseline, and by how much."""
+    rows = verdicts(payload["records"])
+    if not rows:
+        return ["- No NARRanker-vs-baseline comparison in this run."]
+    lines = []
+    for row in rows:
+        lost = [m for m, won in row["beats"].items() if not won]
+        verdict = "beats every baseline" if not lost else "loses to " + ", ".join(lost)
+        lines.append(
+            f"- {common.BENCHMARK_LABELS.get(row['benchmark'], row['benchmark'])}, "
+            f"{row['n_train']} training archs: NAR (default) tau {row['nar']:.3f} vs best "
+            f"baseline {row['best_baseline']} {row['best_baseline_tau']:.3f} "
+            f"(margin {row['margin']:+.3f}); {verdict}."
+        )
+    return lines
+
+
+def plot(payload, out_dir):
+    """Kendall tau against training size, one panel per benchmark; returns PNG paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = summary_table(payload["records"])
+    keys = list(dict.fromkeys(key for key, _ in table))
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        sizes = sorted(n for k, n in table if k == key)
+        for model in _models_in(payload["records"]):
+            points = [(n, table[(key, n)][model]) for n in sizes if model in table[(key, n)]]
+            if points:
+                ax.errorbar(
+                    [p[0] for p in points],
+                    [p[1][0] for p in points],
+                    yerr=[p[1][1] for p in points],
+                    marker="o",
+                    capsize=2,
+                    label=model,
+                    linewidth=2 if model.startswith("NAR") else 1,
+                )
+        ax.set_xscale("log")
+        ax.set_title(common.BENCHMARK_LABELS.get(key, key))
+        ax.set_xlabel("training architectures")
+        ax.set_ylabel("Kendall tau")
+    axes[0][-1].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    path = out_dir / "quality_kendall_tau.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

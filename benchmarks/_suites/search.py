@@ -1,0 +1,251 @@
+"""Search efficiency: best accuracy found against oracle calls.
+
+NAR tier search, random search and regularized evolution run with the same oracle, budget
+and seeds. The oracle returns the selection metric (NB201: test accuracy, the only 200-epoch
+metric of the export; NB101: 108-epoch validation accuracy; NAS-Bench-Graph: validation
+accuracy, with test accuracy recorded beside it and never used to choose). On NB101 the
+searches draw from the 20k slice (the table) so that every query has an answer.
+"""
+
+import numpy as np
+
+from .. import _common as common
+from ._task import Task
+
+CHECKPOINTS = (25, 50, 100, 150, 200, 300, 400, 500)
+CONFIGS = {
+    "full": {
+        "benchmarks": [
+            "nb201-cifar10",
+            "nb201-cifar100",
+            "nb201-ImageNet16-120",
+            "nb101",
+            "graph-cora",
+        ],
+        "budget": 500,
+        "methods": ["tier search", "random search", "regularized evolution"],
+        "tier_search": {
+            "n_initial": 40,
+            "n_candidates": 1000,
+            "top_k": 20,
+            "n_tiers": 5,
+            "noise": 0.5,
+        },
+        "evolution": {"population_size": 10, "sample_size": 3},
+    },
+    "quick": {
+        "benchmarks": ["nb201-cifar10", "nb101", "graph-cora"],
+        "budget": 40,
+        "methods": ["tier search", "random search", "regularized evolution"],
+        "tier_search": {
+            "n_initial": 20,
+            "n_candidates": 100,
+            "top_k": 10,
+            "n_tiers": 3,
+            "noise": 0.5,
+        },
+        "evolution": {"population_size": 10, "sample_size": 3},
+    },
+}
+DEFAULT_SEEDS = {"full": 20, "quick": 1}
+
+
+def search_space(data):
+    """The space searches draw from: NB101's table slice, else the benchmark's space."""
+    if data["key"] == "nb101":
+        from sknar.cli import TableSpace
+
+        return TableSpace(data["space"], data["archs"])
+    return data["space"]
+
+
+def oracle_for(data):
+    from sknar.search import TabularOracle
+
+    return TabularOracle(data["archs"], data["y"], data["y_report"], space=data["space"])
+
+
+def make_searcher(method, data, space, seed, config, quick, *, ranker=None, noise=None):
+    """One searcher of the comparison (tier search gets a NAR pipeline unless ``ranker``)."""
+    from sklearn.pipeline import make_pipeline
+
+    from sknar.encoding import NARFeatureEncoder
+    from sknar.sampler import TierSampler
+    from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
+
+    if method == "random search":
+        return RandomSearch(space, random_state=seed)
+    if method == "regularized evolution":
+        return RegularizedEvolution(space, random_state=seed, **config["evolution"])
+    if method == "tier search":
+        settings = dict(config["tier_search"])
+        sampler_noise = settings.pop("noise") if noise is None else noise
+        settings.pop("noise", None)
+        if ranker is None:
+            ranker = make_pipeline(
+                NARFeatureEncoder(space, dataset=data["cost_dataset"]),
+                common.nar_ranker(seed=seed, quick=quick),
+            )
+        sampler = TierSampler(space, dataset=data["cost_dataset"], noise=sampler_noise)
+        return TierSearch(ranker, sampler, space, random_state=seed, **settings)
+    raise ValueError(f"unknown search method {method!r}")
+
+
+def run_search(key, method, seed, config, quick, **searcher_kwargs):
+    data = common.load_benchmark(key)
+    space = search_space(data)
+    oracle = oracle_for(data)
+    searcher = make_searcher(method, data, space, seed, config, quick, **searcher_kwargs)
+    with common.PeakMemory() as memory:
+        result = searcher.run(oracle, config["budget"])
+    optimum = float(data["y"].max())
+    best = result.best_so_far
+    return {
+        "benchmark": key,
+        "method": method,
+        "seed": seed,
+        "budget": config["budget"],
+        "values": np.round(result.values, 6).tolist(),
+        "best_at": {str(c): float(best[c - 1]) for c in CHECKPOINTS if c <= len(best)},
+        "best": result.best_value,
+        "best_report": result.best_report_value,
+        "optimum": optimum,
+        "found_optimum": bool(result.best_value >= optimum - 1e-9),
+        "wall_s": result.wall_time,
+        "peak_mib": memory.peak_mib,
+    }
+
+
+def tasks(config, seeds, quick):
+    out = []
+    for key in config["benchmarks"]:
+        for seed in seeds:
+            for method in config["methods"]:
+                out.append(
+                    Task(
+                        f"{key} seed={seed} {method}",
+                        lambda k=key, m=method, s=seed: [run_search(k, m, s, config, quick)],
+                    )
+                )
+    return out
+
+
+def _grouped(records):
+    groups = {}
+    for record in records:
+        groups.setdefault((record["benchmark"], record["method"]), []).append(record)
+    return groups
+
+
+def report(payload):
+    records = payload["records"]
+    checkpoints = [c for c in CHECKPOINTS if c <= payload["config"]["budget"]]
+    lines = [
+        "## Search efficiency",
+        "",
+        f"Budget {payload['config']['budget']} oracle calls, seeds {_seed_text(payload)}. "
+        "Best value found after n oracle calls: mean ± std over seeds; `optimum` counts "
+        "the seeds that found the table's best architecture (by the selection metric). "
+        "NAS-Bench-Graph values are validation accuracies; `test@end` is the test accuracy "
+        "of the architecture chosen by validation.",
+        "",
+        "| benchmark | method | "
+        + " | ".join(f"@{c}" for c in checkpoints)
+        + " | optimum | test@end | s / search |",
+        "|---|---|" + "---|" * (len(checkpoints) + 3),
+    ]
+    for (key, method), runs in _grouped(records).items():
+        row = [common.BENCHMARK_LABELS.get(key, key), method]
+        for c in checkpoints:
+            mean, std, n = common.mean_std([r["best_at"].get(str(c)) for r in runs])
+            row.append(f"{_fmt(mean)} ± {_fmt(std)}" if n else "–")
+        found = sum(r["found_optimum"] for r in runs)
+        row.append(f"{found}/{len(runs)} (best {_fmt(runs[0]['optimum'])})")
+        report_mean = common.mean_std([r["best_report"] for r in runs])
+        row.append(_fmt(report_mean[0]) if report_mean[2] else "–")
+        row.append(f"{common.mean_std([r['wall_s'] for r in runs])[0]:.1f}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _seed_text(payload):
+    seeds = payload["seeds"]
+    return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if len(seeds) > 3 else str(seeds)
+
+
+def _fmt(value):
+    return f"{value:.4f}" if abs(value) < 2 else f"{value:.2f}"
+
+
+def answer(payload, budget=200):
+    """Does tier search beat random search and evolution at the same budget?"""
+    groups = _grouped(payload["records"])
+    budget = min(budget, payload["config"]["budget"])
+    lines = []
+    for key in dict.fromkeys(k for k, _ in groups):
+        means = {}
+        for method in ("tier search", "random search", "regularized evolution"):
+            runs = groups.get((key, method), [])
+            values = [r["best_at"].get(str(budget), r["best"]) for r in runs]
+            means[method] = common.mean_std(values)
+        if "tier search" not in means or not means["tier search"][2]:
+            continue
+        tier = means["tier search"][0]
+        parts = [
+            f"{m} {_fmt(v[0])} ({tier - v[0]:+.4g})"
+            for m, v in means.items()
+            if m != "tier search" and v[2]
+        ]
+        wins = all(tier > v[0] for m, v in means.items() if m != "tier search" and v[2])
+        optimum = groups[(key, "tier search")][0]["optimum"]
+        lines.append(
+            f"- {common.BENCHMARK_LABELS.get(key, key)} at {budget} calls: tier search mean "
+            f"{_fmt(tier)} (gap to optimum {optimum - tier:.4g}) vs "
+            + ", ".join(parts)
+            + ("; tier search is ahead." if wins else "; tier search is NOT ahead of all.")
+        )
+    return lines or ["- No search comparison in this run."]
+
+
+def plot(payload, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = _grouped(payload["records"])
+    keys = list(dict.fromkeys(k for k, _ in groups))
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for (k, method), runs in groups.items():
+            if k != key:
+                continue
+            curves = np.array([np.maximum.accumulate(r["values"]) for r in runs])
+            mean, std = curves.mean(axis=0), curves.std(axis=0)
+            x = np.arange(1, curves.shape[1] + 1)
+            ax.plot(x, mean, label=method)
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+        ax.axhline(
+            groups[next(g for g in groups if g[0] == key)][0]["optimum"],
+            color="k",
+            linestyle=":",
+            linewidth=1,
+        )
+        ax.set_xscale("log")
+        ax.set_title(common.BENCHMARK_LABELS.get(key, key))
+        ax.set_xlabel("oracle calls")
+        ax.set_ylabel("best value found")
+        low = np.percentile(
+            [
+                r["best_at"].get("25", r["best"])
+                for r in sum((v for g, v in groups.items() if g[0] == key), [])
+            ],
+            5,
+        )
+        ax.set_ylim(bottom=low)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path = out_dir / "search_best_so_far.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

@@ -1,0 +1,146 @@
+"""Run the sknar benchmark suites and regenerate ``benchmarks/RESULTS.md``.
+
+Examples::
+
+    python -m benchmarks.run --suite quality --benchmarks nb201-cifar10 nb201-cifar100
+    python -m benchmarks.run --suite all --quick --out /tmp/bench
+"""
+
+import argparse
+import datetime
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import _common as common
+from ._suites import SUITES
+from ._suites._report import write_results_md
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--suite", choices=[*SUITES, "all"], default="all")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes and models, one seed: a smoke run of every code path",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="number of seeds (0..N-1); default per suite"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=common.DEFAULT_OUT,
+        help="folder of the <suite>.json files (default benchmarks/results)",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="Markdown report to regenerate (default benchmarks/RESULTS.md "
+        "with the default --out, else <out>/RESULTS.md)",
+    )
+    parser.add_argument(
+        "--benchmarks",
+        nargs="+",
+        default=None,
+        help="restrict the suites to these benchmark keys (e.g. nb201-cifar10)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        help="restrict the model comparisons to these model names",
+    )
+    parser.add_argument("--no-progress", action="store_true")
+    return parser.parse_args(argv)
+
+
+def restrict(config, benchmarks, models):
+    """A copy of ``config`` keeping only the named benchmarks and models."""
+    config = dict(config)
+    if benchmarks is not None and "benchmarks" in config:
+        chosen = config["benchmarks"]
+        if isinstance(chosen, dict):
+            config["benchmarks"] = {k: v for k, v in chosen.items() if k in benchmarks}
+        else:
+            config["benchmarks"] = [k for k in chosen if k in benchmarks]
+    if models is not None and "models" in config:
+        config["models"] = [m for m in config["models"] if m in models]
+    return config
+
+
+def run_suite(name, *, quick, n_seeds, out_dir, benchmarks=None, models=None, progress=True):
+    """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
+    module = SUITES[name]
+    mode = "quick" if quick else "full"
+    config = restrict(module.CONFIGS[mode], benchmarks, models)
+    seeds = list(range(n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]))
+    started_at = datetime.datetime.now(datetime.timezone.utc)
+    started = time.perf_counter()
+    records = []
+    task_list = module.tasks(config, seeds, quick)
+    with common.progress_bar(len(task_list), name, disable=not progress) as bar:
+        for task in task_list:
+            bar.set_postfix_str(task.label[:60], refresh=False)
+            task_started = time.perf_counter()
+            for record in task.run():
+                record.setdefault("task_s", time.perf_counter() - task_started)
+                records.append(record)
+            bar.update()
+    payload = {
+        "suite": name,
+        "quick": quick,
+        "config": config,
+        "seeds": seeds,
+        "started": started_at.isoformat(timespec="seconds"),
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_time_s": time.perf_counter() - started,
+        "machine": common.machine_info(),
+        "records": records,
+    }
+    common.write_json(Path(out_dir) / f"{name}.json", payload)
+    return payload
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    common.ensure_data_home()
+    names = list(SUITES) if args.suite == "all" else [args.suite]
+    for name in names:
+        with warnings.catch_warnings():
+            # Convergence chatter of the baselines would bury the progress bar.
+            warnings.simplefilter("ignore", category=UserWarning)
+            try:
+                from sklearn.exceptions import ConvergenceWarning
+
+                warnings.simplefilter("ignore", category=ConvergenceWarning)
+            except ImportError:
+                pass
+            payload = run_suite(
+                name,
+                quick=args.quick,
+                n_seeds=args.seeds,
+                out_dir=args.out,
+                benchmarks=args.benchmarks,
+                models=args.models,
+                progress=not args.no_progress,
+            )
+        print(
+            f"{name}: {len(payload['records'])} records in {payload['wall_time_s']:.0f} s "
+            f"-> {Path(args.out) / (name + '.json')}",
+            file=sys.stderr,
+        )
+    report = args.report
+    if report is None:
+        default_out = Path(args.out).resolve() == common.DEFAULT_OUT.resolve()
+        report = common.RESULTS_MD if default_out else Path(args.out) / "RESULTS.md"
+    print(f"report: {write_results_md(args.out, report)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
