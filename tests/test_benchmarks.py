@@ -1,0 +1,125 @@
+"""The benchmark suite runs end to end (``--quick``) and its pieces do what they say."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import _common as common
+from benchmarks import run as bench_run
+from benchmarks._suites import SUITES
+from tests.conftest import require_data
+
+
+def test_split_draws_train_with_the_seed_and_tests_on_all_the_rest():
+    train, test = common.split_indices(100, 30, seed=3)
+    again, _ = common.split_indices(100, 30, seed=3)
+    other, _ = common.split_indices(100, 30, seed=4)
+    assert len(train) == 30 and len(test) == 70
+    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(100))
+    assert np.array_equal(train, again)
+    assert not np.array_equal(train, other)
+    with pytest.raises(ValueError, match="n_train"):
+        common.split_indices(10, 10, seed=0)
+
+
+def test_fractional_sizes_are_shares_of_the_table():
+    assert common.n_train_for(0.01, 26206) == 262
+    assert common.n_train_for(424, 15625) == 424
+
+
+def test_restrict_keeps_only_the_named_benchmarks_and_models():
+    config = SUITES["quality"].CONFIGS["full"]
+    small = bench_run.restrict(config, ["nb101"], ["NAR (default)", "XGBoost / path"])
+    assert list(small["benchmarks"]) == ["nb101"]
+    assert small["models"] == ["NAR (default)", "XGBoost / path"]
+    assert len(config["benchmarks"]) == 6  # the full configuration is left alone
+
+
+def test_peak_memory_sees_a_large_allocation():
+    with common.PeakMemory() as memory:
+        block = np.ones(64 * 2**20 // 8)
+        block.sum()
+    assert memory.peak_mib > 32
+
+
+def test_missing_optional_package_is_recorded_not_raised(monkeypatch):
+    def missing(seed, quick):
+        raise common.MissingDependency("xgboost is not installed")
+
+    monkeypatch.setitem(common.BASELINES, "XGBoost", missing)
+    spec = common.model_specs(["XGBoost / one-hot"], quick=True)[0]
+    record = common.evaluate_model(spec, "nb201-cifar10", 50, seed=0)
+    assert record["skipped"] == "xgboost is not installed"
+    assert "metrics" not in record
+
+
+def test_ranking_metrics_of_a_perfect_and_a_reversed_order():
+    y = np.arange(100.0)
+    perfect = common.ranking_metrics(y, y)
+    assert perfect["kendall_tau"] == pytest.approx(1.0)
+    assert perfect["precision@10"] == 1.0 and perfect["best_rank@10"] == 1
+    assert common.ranking_metrics(y, -y)["kendall_tau"] == pytest.approx(-1.0)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    require_data("nasbench201/nats_tss_test_acc_200ep.csv")
+    require_data("nasbench101/nb101_20k_val108.json.gz")
+    out = tmp_path_factory.mktemp("bench")
+    bench_run.main(["--suite", "all", "--quick", "--out", str(out), "--no-progress"])
+    return out
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_suite_with_machine_info(quick_run):
+    for name in SUITES:
+        payload = json.loads((quick_run / f"{name}.json").read_text())
+        assert payload["quick"] is True and payload["seeds"] == [0]
+        assert payload["records"], name
+        machine = payload["machine"]
+        assert machine["torch_threads"] >= 1 and machine["cpu_count"] >= 1
+        assert machine["versions"]["sknar"] and machine["versions"]["torch"]
+        assert payload["wall_time_s"] > 0
+
+
+@pytest.mark.slow
+def test_quick_quality_compares_nar_and_baselines_on_the_same_split(quick_run):
+    records = json.loads((quick_run / "quality.json").read_text())["records"]
+    scored = [r for r in records if "metrics" in r]
+    assert {"NAR (default)", "NAR (paper)", "random forest / one-hot"} <= {
+        r["model"] for r in scored
+    }
+    for record in scored:
+        tau = record["metrics"][record["benchmark"]]["kendall_tau"]
+        assert math.isfinite(tau) and -1 <= tau <= 1
+        # Test set = every architecture not trained on.
+        n_archs = len(common.load_benchmark(record["benchmark"])["archs"])
+        assert record["n_train"] + record["n_test"] == n_archs
+    by_split = {}
+    for record in scored:
+        by_split.setdefault((record["benchmark"], record["n_train"]), set()).add(record["model"])
+    assert all("NAR (default)" in models and len(models) > 2 for models in by_split.values())
+
+
+@pytest.mark.slow
+def test_quick_search_spends_the_budget_for_every_method(quick_run):
+    payload = json.loads((quick_run / "search.json").read_text())
+    budget = payload["config"]["budget"]
+    methods = {(r["benchmark"], r["method"]) for r in payload["records"]}
+    assert len(methods) == len(payload["config"]["benchmarks"]) * 3
+    for record in payload["records"]:
+        assert len(record["values"]) == budget
+        assert record["best"] == max(record["values"]) <= record["optimum"]
+
+
+@pytest.mark.slow
+def test_quick_report_answers_the_three_questions(quick_run):
+    text = (quick_run / "RESULTS.md").read_text()
+    for heading in ("Does NARRanker beat each baseline", "Does tier search beat",
+                    "What does it cost", "## Ranking quality", "## Search efficiency",
+                    "## Cost", "## Ablations", "## Transfer"):
+        assert heading in text
+    assert "quick smoke run" in text
+    assert "Not run at full size yet" in text
