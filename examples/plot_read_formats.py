@@ -25,9 +25,7 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sknar.datasets import get_data_home
-from sknar.datasets._nasbench101 import load_nasbench101
-from sknar.datasets._nasbench201 import load_nasbench201
+from sknar.datasets import get_data_home, load_nasbench101, load_nasbench201
 
 data = load_nasbench101()
 print(data.layout, len(data.archs), "cells; metric", data.metric)

@@ -22,7 +22,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from sknar.datasets._nasbench_graph import load_nasbench_graph
+from sknar.datasets import load_nasbench_graph
 from sknar.encoding import AdjacencyOneHotEncoder
 from sknar.metrics import kendall_tau, precision_at_k
 from sknar.tiers import TierTransformer

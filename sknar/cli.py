@@ -690,18 +690,18 @@ def load_benchmark(benchmark, dataset=None, data=None):
         else:
             raise CLIError(f"--data {data}: no such file or folder")
     if benchmark == "nasbench_graph":
-        from sknar.datasets._nasbench_graph import load_nasbench_graph
+        from sknar.datasets import load_nasbench_graph
 
         dataset = dataset or "cora"
         if data_home is not None:
             path = data_home / f"{dataset}.bench"
         return load_nasbench_graph(dataset=dataset, path=path)
     if benchmark == "nasbench201":
-        from sknar.datasets._nasbench201 import load_nasbench201
+        from sknar.datasets import load_nasbench201
 
         return load_nasbench201(dataset=dataset or "cifar10", path=path, data_home=data_home)
     if benchmark == "nasbench101":
-        from sknar.datasets._nasbench101 import load_nasbench101
+        from sknar.datasets import load_nasbench101
 
         if dataset not in (None, "cifar10"):
             raise CLIError("NAS-Bench-101 has one dataset, cifar10")

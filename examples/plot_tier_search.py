@@ -1,0 +1,80 @@
+"""
+Tier-guided search against random search
+========================================
+
+NAR searches without a controller: the quality tiers of the architectures evaluated so far
+say which FLOPs, parameter counts and structures the best ones share; the
+:class:`~sknar.sampler.TierSampler` draws candidates from that region, the ranker orders them,
+and only the few best are trained. This example runs that search on NAS-Bench-201 (CIFAR-10)
+with a budget of 100 oracle calls, beside random search and regularized evolution with the
+same oracle and budget.
+
+It needs the NAS-Bench-201 file under ``SKNAR_DATA`` (see :ref:`datasets`). The oracle looks
+the accuracy up in the benchmark table; in a real search it would train the network.
+"""
+
+# %%
+# The oracle and the searches
+# ---------------------------
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.pipeline import make_pipeline
+
+from sknar.datasets import load_nasbench201
+from sknar.encoding import NARFeatureEncoder
+from sknar.ranker import NARRanker
+from sknar.sampler import TierSampler
+from sknar.search import RandomSearch, RegularizedEvolution, TabularOracle, TierSearch
+
+data = load_nasbench201(dataset="cifar10")
+space = data.space
+oracle = TabularOracle(data.archs, data.y, space=space)
+best_possible = data.y.max()
+budget = 100
+
+
+def tier_search(seed):
+    ranker = make_pipeline(
+        NARFeatureEncoder(space=space, dataset="cifar10"), NARRanker(max_epochs=30)
+    )
+    sampler = TierSampler(space, dataset="cifar10")
+    return TierSearch(
+        ranker, sampler, space, n_initial=30, n_candidates=300, top_k=10, random_state=seed
+    )
+
+
+searchers = {
+    "tier search (NAR)": tier_search,
+    "regularized evolution": lambda seed: RegularizedEvolution(space, random_state=seed),
+    "random search": lambda seed: RandomSearch(space, random_state=seed),
+}
+
+# %%
+# Run each search with two seeds
+# ------------------------------
+seeds = (0, 1)
+results = {
+    name: [make(seed).run(oracle, budget) for seed in seeds] for name, make in searchers.items()
+}
+for name, runs in results.items():
+    best = [run.best_value for run in runs]
+    seconds = np.mean([run.wall_time for run in runs])
+    print(f"{name:22s} best found {np.mean(best):.2f} (seeds: {best}), {seconds:.1f}s per run")
+print(f"{'best in the benchmark':22s} {best_possible:.2f}")
+
+# %%
+# Best accuracy found against oracle calls
+# ----------------------------------------
+# The curves are averaged over the seeds. Two seeds and a budget of 100 keep this example
+# fast; :doc:`/benchmarks` has the comparison over many seeds and budgets.
+fig, ax = plt.subplots(figsize=(7, 4))
+for name, runs in results.items():
+    curve = np.mean([run.best_so_far for run in runs], axis=0)
+    ax.plot(np.arange(1, budget + 1), curve, label=name, lw=2)
+ax.axhline(best_possible, color="k", ls="--", lw=1, label="best in the benchmark")
+ax.set_xlabel("oracle calls")
+ax.set_ylabel("best test accuracy found (%)")
+ax.set_ylim(best_possible - 4, best_possible + 0.5)
+ax.legend(loc="lower right")
+fig.tight_layout()
+plt.show()
