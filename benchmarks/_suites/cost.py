@@ -137,7 +137,7 @@ def report(payload):
     ]
     for r in (r for r in records if r["kind"] == "fit"):
         lines.append(
-            f"| {r['model']} | {r['n_train']} | {r['fit_s']:.1f} | "
+            f"| {r['model']} | {r['n_train']} | {r['fit_s']:.2f} | "
             f"{r['peak_mib']:.0f} | {r['predictions_per_s']:,.0f} | "
             f"{r['predict_s']:.2f} |"
         )

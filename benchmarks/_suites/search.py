@@ -139,7 +139,8 @@ def _grouped(records):
 
 def report(payload):
     records = payload["records"]
-    checkpoints = [c for c in CHECKPOINTS if c <= payload["config"]["budget"]]
+    budget = payload["config"]["budget"]
+    checkpoints = sorted({c for c in CHECKPOINTS if c <= budget} | {budget})
     lines = [
         "## Search efficiency",
         "",
@@ -156,9 +157,10 @@ def report(payload):
     ]
     for (key, method), runs in _grouped(records).items():
         row = [common.BENCHMARK_LABELS.get(key, key), method]
+        digits = _digits(runs[0]["optimum"])
         for c in checkpoints:
-            mean, std, n = common.mean_std([r["best_at"].get(str(c)) for r in runs])
-            row.append(f"{_fmt(mean)} ± {_fmt(std)}" if n else "–")
+            mean, std, n = common.mean_std([_best_at(r, c) for r in runs])
+            row.append(f"{mean:.{digits}f} ± {std:.{digits}f}" if n else "–")
         found = sum(r["found_optimum"] for r in runs)
         row.append(f"{found}/{len(runs)} (best {_fmt(runs[0]['optimum'])})")
         report_mean = common.mean_std([r["best_report"] for r in runs])
@@ -171,6 +173,16 @@ def report(payload):
 def _seed_text(payload):
     seeds = payload["seeds"]
     return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if len(seeds) > 3 else str(seeds)
+
+
+def _best_at(record, calls):
+    values = record["values"][:calls]
+    return max(values) if len(values) == calls else None
+
+
+def _digits(optimum):
+    """Decimals for a metric: 2 for percentages, 4 for fractions."""
+    return 2 if abs(optimum) > 2 else 4
 
 
 def _fmt(value):
@@ -186,7 +198,7 @@ def answer(payload, budget=200):
         means = {}
         for method in ("tier search", "random search", "regularized evolution"):
             runs = groups.get((key, method), [])
-            values = [r["best_at"].get(str(budget), r["best"]) for r in runs]
+            values = [_best_at(r, budget) for r in runs]
             means[method] = common.mean_std(values)
         if "tier search" not in means or not means["tier search"][2]:
             continue

@@ -91,10 +91,9 @@ def answer(payload):
         same = common.mean_std(cells.get((target, target, n_train), {}).get("NAR (default)", []))[0]
         baselines = {m: common.mean_std(v)[0] for m, v in cell.items() if not m.startswith("NAR")}
         best = max(baselines, key=baselines.get) if baselines else None
-        text = (
-            f"- {source[6:]} → {target[6:]}, {n_train} archs: NAR tau {nar:.3f}"
-            f" (trained on {target[6:]} itself: {same:.3f})"
-        )
+        text = f"- {source[6:]} → {target[6:]}, {n_train} archs: NAR tau {nar:.3f}"
+        if same == same:  # not NaN: the target was also a source in this run
+            text += f" (trained on {target[6:]} itself: {same:.3f})"
         if best:
             text += f"; best baseline {best} {baselines[best]:.3f} ({nar - baselines[best]:+.3f})"
         lines.append(text + ".")
