@@ -963,15 +963,17 @@ def format_demo_report(summary, n_test):
         ]
         for name, result in summary["ranking"].items()
     ]
-    search_header = ["search", "oracle calls", "best found", "its test accuracy", "time (s)"]
-    search_rows = [
-        [
-            f"{name} search", result["budget"], f"{result['best_value']:.4f}",
-            "" if result.get("best_report_value") is None else f"{result['best_report_value']:.4f}",
-            f"{result['wall_seconds']:.1f}",
-        ]
-        for name, result in summary["search"].items()
-    ]
+    searches = summary["search"]
+    reported = any(result.get("best_report_value") is not None for result in searches.values())
+    search_header = ["search", "oracle calls", "best found"]
+    search_header += ["its test accuracy"] if reported else []
+    search_header += ["time (s)"]
+    search_rows = []
+    for name, result in searches.items():
+        row = [f"{name} search", result["budget"], f"{result['best_value']:.4f}"]
+        if reported:
+            row.append(f"{result['best_report_value']:.4f}")
+        search_rows.append([*row, f"{result['wall_seconds']:.1f}"])
     return "\n".join(
         [
             f"\n{summary['benchmark']} ({summary['dataset']}): {summary['n_architectures']} "
@@ -987,6 +989,7 @@ def format_demo_report(summary, n_test):
 
 
 SEARCH_SETTINGS = {"n_candidates": 300, "top_k": 10}
+MIN_INITIAL = 20
 
 
 def make_searcher(strategy, space, dataset, budget, seed, ranker_params):
@@ -999,9 +1002,12 @@ def make_searcher(strategy, space, dataset, budget, seed, ranker_params):
         return RegularizedEvolution(space, random_state=seed)
     from sknar.sampler import TierSampler
 
-    n_initial = max(10, min(50, budget // 3))
+    # The sampler needs a few architectures in each of the 5 tiers of the initial ones.
+    n_initial = max(MIN_INITIAL, min(50, budget // 3))
     if budget <= n_initial:
-        raise CLIError(f"--budget {budget} is too small for tier search; give at least 11")
+        raise CLIError(
+            f"--budget {budget} is too small for tier search; give at least {MIN_INITIAL + 1}"
+        )
     ranker = build_ranker_pipeline(space, dataset, **{"random_state": seed, **ranker_params})
     sampler = TierSampler(space, dataset=dataset, random_state=seed)
     return TierSearch(
