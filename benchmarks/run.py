@@ -56,12 +56,22 @@ def parse_args(argv=None):
         default=None,
         help="restrict the model comparisons to these model names",
     )
+    parser.add_argument(
+        "--methods", nargs="+", default=None, help="restrict the searches to these methods"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="tasks run in parallel processes (not for the cost suite, whose timings need a "
+        "quiet machine)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser.parse_args(argv)
 
 
-def restrict(config, benchmarks, models):
-    """A copy of ``config`` keeping only the named benchmarks and models."""
+def restrict(config, benchmarks=None, models=None, methods=None):
+    """A copy of ``config`` keeping only the named benchmarks, models and search methods."""
     config = dict(config)
     if benchmarks is not None and "benchmarks" in config:
         chosen = config["benchmarks"]
@@ -71,25 +81,58 @@ def restrict(config, benchmarks, models):
             config["benchmarks"] = [k for k in chosen if k in benchmarks]
     if models is not None and "models" in config:
         config["models"] = [m for m in config["models"] if m in models]
+    if methods is not None and "methods" in config:
+        config["methods"] = [m for m in config["methods"] if m in methods]
     return config
 
 
-def run_suite(name, *, quick, n_seeds, out_dir, benchmarks=None, models=None, progress=True):
+def _run_tasks(task_list, jobs):
+    """Yield ``(task, records, seconds)`` in task order, in ``jobs`` processes if > 1."""
+    if jobs <= 1:
+        for task in task_list:
+            started = time.perf_counter()
+            records = task.run()
+            yield task, records, time.perf_counter() - started
+        return
+    from joblib import Parallel, delayed
+
+    def timed(task):
+        started = time.perf_counter()
+        records = task.run()
+        return records, time.perf_counter() - started
+
+    results = Parallel(n_jobs=jobs, return_as="generator")(delayed(timed)(t) for t in task_list)
+    for task, (records, seconds) in zip(task_list, results):
+        yield task, records, seconds
+
+
+def run_suite(
+    name,
+    *,
+    quick,
+    n_seeds,
+    out_dir,
+    benchmarks=None,
+    models=None,
+    methods=None,
+    jobs=1,
+    progress=True,
+):
     """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
     module = SUITES[name]
     mode = "quick" if quick else "full"
-    config = restrict(module.CONFIGS[mode], benchmarks, models)
+    config = restrict(module.CONFIGS[mode], benchmarks, models, methods)
+    jobs = 1 if name == "cost" else jobs
     seeds = list(range(n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]))
     started_at = datetime.datetime.now(datetime.timezone.utc)
     started = time.perf_counter()
     records = []
     task_list = module.tasks(config, seeds, quick)
     with common.progress_bar(len(task_list), name, disable=not progress) as bar:
-        for task in task_list:
+        for task, task_records, seconds in _run_tasks(task_list, jobs):
             bar.set_postfix_str(task.label[:60], refresh=False)
-            task_started = time.perf_counter()
-            for record in task.run():
-                record.setdefault("task_s", time.perf_counter() - task_started)
+            for record in task_records:
+                record.setdefault("task_s", seconds)
                 records.append(record)
             bar.update()
     payload = {
@@ -100,6 +143,7 @@ def run_suite(name, *, quick, n_seeds, out_dir, benchmarks=None, models=None, pr
         "started": started_at.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": time.perf_counter() - started,
+        "jobs": jobs,
         "machine": common.machine_info(),
         "records": records,
     }
@@ -128,6 +172,8 @@ def main(argv=None):
                 out_dir=args.out,
                 benchmarks=args.benchmarks,
                 models=args.models,
+                methods=args.methods,
+                jobs=args.jobs,
                 progress=not args.no_progress,
             )
         print(
