@@ -1,11 +1,13 @@
 """sknar: the Neural Architecture Ranker (NAR) for scikit-learn."""
 
 from ._version import __version__
+from .ranker import NARRanker
 from .sampler import TierSampler
 from .search import RandomSearch, RegularizedEvolution, SearchResult, TabularOracle, TierSearch
 from .tiers import TierTransformer
 
 __all__ = [
+    "NARRanker",
     "RandomSearch",
     "RegularizedEvolution",
     "SearchResult",

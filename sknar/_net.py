@@ -1,0 +1,101 @@
+"""NARNet: the skorch layer of NAR, for users who want skorch's machinery directly."""
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import GradientNormClipping, LRScheduler
+from skorch.utils import to_tensor
+
+from .nn import NARLoss, NARModule
+
+__all__ = ["NARNet"]
+
+
+class NARNet(NeuralNet):
+    """A :class:`skorch.NeuralNet` that trains :class:`~sknar.nn.NARModule`.
+
+    The target ``y`` is a float array of shape (n, 2): column 0 the tier label (0 = best),
+    column 1 the accuracy, which orders the pairs of the rank loss. :meth:`get_loss` is the
+    override point: it splits ``y`` and calls the criterion with the module's two outputs.
+    Everything else is skorch: route module settings with ``module__d_model=...``, the rank
+    loss weight with ``criterion__rank_loss_weight=...``, add callbacks, ``save_params`` and
+    ``load_params``.
+
+    Defaults differ from skorch's where skorch's would surprise here: no validation split
+    (``train_split=None``), quiet (``verbose=0``), AdamW, a cosine learning-rate schedule over
+    ``max_epochs`` and gradient-norm clipping at 1.0 (set ``callbacks`` to replace them).
+    Most users want :class:`~sknar.NARRanker`, which builds a NARNet inside ``fit``.
+
+    Parameters
+    ----------
+    module : torch module class or instance, default=NARModule
+        The network; it must return ``(tier_logits, scores)``.
+    criterion : loss class, default=NARLoss
+        Called as ``criterion(tier_logits, scores, tiers, accuracies)``.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        The optimizer.
+    train_split : callable or None, default=None
+        skorch's validation split; None trains on all the data given.
+    callbacks : list or None, default=None
+        skorch callbacks; None means the cosine schedule and gradient clipping above.
+    verbose : int, default=0
+        skorch's per-epoch table when positive.
+    **kwargs
+        Any other :class:`skorch.NeuralNet` parameter (``lr``, ``max_epochs``, ``batch_size``,
+        ``device``, ``module__*``, ``criterion__*``, ``optimizer__*``, ``iterator_train__*``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknar._net import NARNet
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(32, 2 * 3 * 3).astype(np.float32)
+    >>> y = np.column_stack([rng.randint(0, 2, 32), rng.rand(32)]).astype(np.float32)
+    >>> net = NARNet(module__n_patches=2, module__patch_size=3, module__n_tiers=2,
+    ...              module__d_model=8, module__n_heads=2, module__d_ff=8, max_epochs=2)
+    >>> tier_logits, scores = net.fit(X, y).forward(X)
+    >>> tuple(tier_logits.shape)
+    (32, 2)
+    """
+
+    def __init__(
+        self,
+        module=NARModule,
+        criterion=NARLoss,
+        optimizer=torch.optim.AdamW,
+        train_split=None,
+        callbacks=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    def get_default_callbacks(self):
+        defaults = list(super().get_default_callbacks())
+        if self.callbacks is None:
+            defaults += [
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                        T_max=max(int(self.max_epochs), 1),
+                    ),
+                ),
+                ("gradient_clipping", GradientNormClipping(gradient_clip_value=1.0)),
+            ]
+        return defaults
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Tier cross-entropy plus the weighted pairwise rank loss of this batch."""
+        tier_logits, scores = y_pred
+        y_true = to_tensor(y_true, device=self.device)
+        tiers = y_true[:, 0].long()
+        accuracies = y_true[:, 1]
+        return self.criterion_(tier_logits, scores, tiers, accuracies)

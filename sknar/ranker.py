@@ -1,0 +1,392 @@
+"""NARRanker: the Neural Architecture Ranker as a scikit-learn estimator."""
+
+from contextlib import contextmanager
+from math import isqrt
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._encoding_nar import get_patch_layout
+from ._net import NARNet
+from .metrics import kendall_tau
+from .nn import NARModule
+from .tiers import TierTransformer
+
+__all__ = ["NARRanker", "PRESETS"]
+
+#: Model and training settings of each preset; explicit parameters override them.
+PRESETS = {
+    "fast": dict(
+        d_model=64,
+        n_layers=2,
+        n_heads=4,
+        d_ff=128,
+        dropout=0.1,
+        rank_loss_weight=1.0,
+        max_epochs=150,
+        lr=2e-3,
+        weight_decay=1e-2,
+        batch_size=64,
+    ),
+    "paper": dict(
+        d_model=256,
+        n_layers=6,
+        n_heads=4,
+        d_ff=1024,
+        dropout=0.1,
+        rank_loss_weight=1.0,
+        max_epochs=150,
+        lr=2e-4,
+        weight_decay=5e-4,
+        batch_size=256,
+    ),
+}
+_MAX_AUTO_PATCH_SIZE = 16
+_RANK_BY = ("combined", "score", "expected_tier")
+
+
+class NARRanker(RegressorMixin, BaseEstimator):
+    """Rank architectures with NAR: tier classification plus a pairwise-ranked score.
+
+    ``fit`` turns the accuracies into ``n_tiers`` equal-frequency quality tiers with
+    :class:`~sknar.TierTransformer`, then trains a transformer over the architecture's patch
+    tokens (see :class:`~sknar.nn.NARModule`) with a tier cross-entropy and a pairwise logistic
+    rank loss on an auxiliary score. The skorch net it trains is kept in ``net_``.
+
+    Parameters
+    ----------
+    n_tiers : int, default=5
+        Number of quality tiers (tier 0 = best).
+    preset : {"fast", "paper"}, default="fast"
+        Default model size and training schedule. ``"fast"`` is tuned for a laptop CPU;
+        ``"paper"`` uses the reference sizes (d_model 256, 6 layers, 4 heads, d_ff 1024).
+        Parameters left as None take the preset's value.
+    d_model, n_layers, n_heads, d_ff : int, default=None
+        Width, encoder depth, attention heads and feed-forward width.
+    dropout : float, default=None
+        Dropout in the transformer layers.
+    rank_loss_weight : float, default=None
+        Weight of the pairwise rank loss; 0 trains the tier classifier only.
+    max_epochs : int, default=None
+        Training epochs (the cosine learning-rate schedule spans them).
+    lr : float, default=None
+        AdamW learning rate.
+    weight_decay : float, default=None
+        AdamW weight decay.
+    batch_size : int, default=None
+        Mini-batch size for training and prediction.
+    rank_by : {"combined", "score", "expected_tier"}, default="combined"
+        What :meth:`predict` returns: the auxiliary score, minus the expected tier under
+        :meth:`predict_proba`, or the sum of both after standardising each on the training
+        architectures.
+    patch_size, n_patches : int or "auto", default="auto"
+        Token layout of X. With "auto" it is read from X when X comes from
+        :class:`~sknar.encoding.NARFeatureEncoder` (its output carries the layout, also
+        through pipelines and row slicing); for a plain array, the patch size is the largest
+        ``P <= 16`` with ``P * P`` dividing the number of features (``P = 1``, one token per
+        feature, for generic tabular X).
+    device : str, default="cpu"
+        Torch device to train on, e.g. ``"cuda"``. A ranker trained on a GPU unpickles and
+        predicts on a CPU-only machine.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout and shuffling. The caller's global torch and
+        numpy random states are left untouched.
+    verbose : int, default=0
+        Print skorch's per-epoch table when positive.
+
+    Attributes
+    ----------
+    net_ : sknar._net.NARNet
+        The fitted skorch net.
+    tier_transformer_ : TierTransformer
+        Maps training accuracies to tiers.
+    n_tiers_ : int
+        Number of tiers actually fitted.
+    n_patches_, patch_size_ : int
+        Token layout used.
+    n_op_codes_ : int or None
+        Number of op codes found in the first (op-code) patch, embedded as categories; None
+        when the first patch does not hold small non-negative integers.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknar import NARRanker
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(60, 4 * 2 * 2)
+    >>> y = X[:, :4].sum(axis=1)
+    >>> ranker = NARRanker(n_tiers=3, d_model=16, d_ff=16, max_epochs=20, random_state=0)
+    >>> ranker.fit(X, y).predict_proba(X).shape
+    (60, 3)
+    >>> ranker.score(X, y) > 0.5
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        n_tiers=5,
+        preset="fast",
+        d_model=None,
+        n_layers=None,
+        n_heads=None,
+        d_ff=None,
+        dropout=None,
+        rank_loss_weight=None,
+        max_epochs=None,
+        lr=None,
+        weight_decay=None,
+        batch_size=None,
+        rank_by="combined",
+        patch_size="auto",
+        n_patches="auto",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_tiers = n_tiers
+        self.preset = preset
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.d_ff = d_ff
+        self.dropout = dropout
+        self.rank_loss_weight = rank_loss_weight
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.rank_by = rank_by
+        self.patch_size = patch_size
+        self.n_patches = n_patches
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # --- fitting -------------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Fit the ranker on architectures' features and their accuracies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_patches * patch_size ** 2)
+            Flattened patches, e.g. the output of
+            :class:`~sknar.encoding.NARFeatureEncoder`.
+        y : array-like of shape (n_samples,)
+            Accuracies (higher is better); finite.
+
+        Returns
+        -------
+        self : NARRanker
+            The fitted ranker.
+        """
+        settings = self._settings()
+        n_patches, patch_size = self._token_layout(X)
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
+        if settings["d_model"] % settings["n_heads"]:
+            raise ValueError(
+                f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
+            )
+        self.tier_transformer_ = TierTransformer(n_tiers=self.n_tiers).fit(y)
+        self.n_tiers_ = self.tier_transformer_.n_tiers_
+        self.n_patches_, self.patch_size_ = n_patches, patch_size
+        self.n_op_codes_ = _count_op_codes(X[:, : patch_size * patch_size])
+        tiers = self.tier_transformer_.transform(y)
+        targets = np.column_stack([tiers, y]).astype(np.float32)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with _forked_torch_rng(seed, self.device):
+            self.net_ = self._build_net(settings, seed)
+            self.net_.fit(X, targets)
+        tier_logits, scores = self._forward(X)
+        self.score_center_ = np.array([scores.mean(), -_expected_tier(tier_logits).mean()])
+        self.score_spread_ = np.array(
+            [_nonzero_std(scores), _nonzero_std(_expected_tier(tier_logits))]
+        )
+        return self
+
+    def _settings(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}.")
+        if self.rank_by not in _RANK_BY:
+            raise ValueError(f"rank_by must be one of {_RANK_BY}, got {self.rank_by!r}.")
+        settings = dict(PRESETS[self.preset])
+        for name in settings:
+            value = getattr(self, name)
+            if value is not None:
+                settings[name] = value
+        return settings
+
+    def _build_net(self, settings, seed):
+        return NARNet(
+            module=NARModule,
+            module__n_patches=self.n_patches_,
+            module__patch_size=self.patch_size_,
+            module__n_tiers=self.n_tiers_,
+            module__d_model=settings["d_model"],
+            module__n_layers=settings["n_layers"],
+            module__n_heads=settings["n_heads"],
+            module__d_ff=settings["d_ff"],
+            module__dropout=settings["dropout"],
+            module__n_op_codes=self.n_op_codes_,
+            criterion__rank_loss_weight=settings["rank_loss_weight"],
+            optimizer__weight_decay=settings["weight_decay"],
+            lr=settings["lr"],
+            max_epochs=settings["max_epochs"],
+            batch_size=settings["batch_size"],
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            device=self.device,
+            verbose=self.verbose,
+        )
+
+    def _token_layout(self, X):
+        n_patches = None if self.n_patches == "auto" else self.n_patches
+        patch_size = None if self.patch_size == "auto" else self.patch_size
+        try:
+            return get_patch_layout(X, n_patches=n_patches, patch_size=patch_size)
+        except ValueError:
+            if n_patches is not None or patch_size is not None or np.ndim(X) != 2:
+                raise
+        width = np.shape(X)[1]
+        patch_size = max(
+            p for p in range(1, min(_MAX_AUTO_PATCH_SIZE, isqrt(max(width, 1))) + 1)
+            if width % (p * p) == 0
+        )
+        return width // (patch_size * patch_size), patch_size
+
+    # --- prediction ----------------------------------------------------------------------
+
+    def _forward(self, X):
+        with torch.no_grad():
+            tier_logits, scores = self.net_.forward(X, training=False, device="cpu")
+        return tier_logits.double().numpy(), scores.double().numpy()
+
+    def _checked(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float32, reset=False)
+
+    def predict(self, X):
+        """Ranking score of each architecture; higher is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features laid out as in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Sort descending to rank; what it is depends on ``rank_by``.
+        """
+        tier_logits, scores = self._forward(self._checked(X))
+        score_z = (scores - self.score_center_[0]) / self.score_spread_[0]
+        tier_z = (-_expected_tier(tier_logits) - self.score_center_[1]) / self.score_spread_[1]
+        if self.rank_by == "score":
+            return scores
+        if self.rank_by == "expected_tier":
+            return -_expected_tier(tier_logits)
+        return score_z + tier_z
+
+    def predict_proba(self, X):
+        """Probability of each quality tier, column 0 the top tier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features laid out as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_tiers_)
+            Rows sum to one.
+        """
+        tier_logits, _ = self._forward(self._checked(X))
+        return _softmax(tier_logits)
+
+    def predict_tier(self, X):
+        """Most probable tier of each architecture (0 = best).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features laid out as in ``fit``.
+
+        Returns
+        -------
+        tiers : ndarray of shape (n_samples,)
+            Integer tier labels.
+        """
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def score(self, X, y, sample_weight=None):
+        """Kendall's tau-b between ``y`` and :meth:`predict` (1 = same ranking).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features laid out as in ``fit``.
+        y : array-like of shape (n_samples,)
+            True accuracies.
+        sample_weight : None
+            Not supported; present for the scikit-learn signature.
+
+        Returns
+        -------
+        tau : float
+        """
+        if sample_weight is not None:
+            raise ValueError("NARRanker.score does not support sample_weight.")
+        return kendall_tau(y, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True
+        return tags
+
+
+@contextmanager
+def _forked_torch_rng(seed, device):
+    """Seed torch inside the block and restore the caller's RNG state afterwards."""
+    devices = []
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _count_op_codes(op_patches, max_codes=64):
+    """Number of op codes if the first patch holds small non-negative integers, else None.
+
+    NAR's first patch is the op-code patch; treating its entries as categories lets the model
+    tell ops apart that cost nothing (skip, pooling, zero). Generic tabular X, whose first
+    values are not such codes, keeps a plain linear embedding.
+    """
+    if op_patches.size == 0 or not np.all(np.isfinite(op_patches)):
+        return None
+    if op_patches.min() < 0 or not np.array_equal(op_patches, np.round(op_patches)):
+        return None
+    n_codes = int(op_patches.max()) + 1
+    return n_codes if 2 <= n_codes <= max_codes else None
+
+
+def _softmax(logits):
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _expected_tier(tier_logits):
+    proba = _softmax(tier_logits)
+    return proba @ np.arange(proba.shape[1])
+
+
+def _nonzero_std(values):
+    spread = float(np.std(values))
+    return spread if spread > 0 else 1.0
