@@ -385,6 +385,9 @@ def _version(module):
 
 
 def _git_commit():
+    # A copy of the tree without .git (e.g. a remote machine) is told its commit this way.
+    if os.environ.get("SKNAR_BENCH_COMMIT"):
+        return os.environ["SKNAR_BENCH_COMMIT"]
     try:
         return (
             subprocess.run(

@@ -97,8 +97,14 @@ def _run_tasks(task_list, jobs):
     from joblib import Parallel, delayed
 
     def timed(task):
+        # One thread per process: parallel tasks would otherwise oversubscribe the cores.
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(1)
         started = time.perf_counter()
-        records = task.run()
+        with threadpool_limits(1):
+            records = task.run()
         return records, time.perf_counter() - started
 
     results = Parallel(n_jobs=jobs, return_as="generator")(delayed(timed)(t) for t in task_list)
@@ -117,6 +123,7 @@ def run_suite(
     methods=None,
     jobs=1,
     progress=True,
+    checkpoint_s=60.0,
 ):
     """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
     module = SUITES[name]
@@ -128,27 +135,41 @@ def run_suite(
     started = time.perf_counter()
     records = []
     task_list = module.tasks(config, seeds, quick)
-    with common.progress_bar(len(task_list), name, disable=not progress) as bar:
-        for task, task_records, seconds in _run_tasks(task_list, jobs):
-            bar.set_postfix_str(task.label[:60], refresh=False)
-            for record in task_records:
-                record.setdefault("task_s", seconds)
-                records.append(record)
-            bar.update()
     payload = {
         "suite": name,
         "quick": quick,
         "config": config,
         "seeds": seeds,
         "started": started_at.isoformat(timespec="seconds"),
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "wall_time_s": time.perf_counter() - started,
         "jobs": jobs,
+        "n_tasks": len(task_list),
         "machine": common.machine_info(),
         "records": records,
     }
-    common.write_json(Path(out_dir) / f"{name}.json", payload)
+    path = Path(out_dir) / f"{name}.json"
+    last_write = time.perf_counter()
+    with common.progress_bar(len(task_list), name, disable=not progress) as bar:
+        for done, (task, task_records, seconds) in enumerate(_run_tasks(task_list, jobs), 1):
+            bar.set_postfix_str(task.label[:60], refresh=False)
+            for record in task_records:
+                record.setdefault("task_s", seconds)
+                records.append(record)
+            bar.update()
+            if time.perf_counter() - last_write > checkpoint_s and done < len(task_list):
+                # A run stopped early still leaves what it measured, marked incomplete.
+                _finish(payload, started, done, complete=False)
+                common.write_json(path, payload)
+                last_write = time.perf_counter()
+    _finish(payload, started, len(task_list), complete=True)
+    common.write_json(path, payload)
     return payload
+
+
+def _finish(payload, started, n_done, *, complete):
+    payload["tasks_done"] = n_done
+    payload["complete"] = complete
+    payload["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    payload["wall_time_s"] = time.perf_counter() - started
 
 
 def main(argv=None):

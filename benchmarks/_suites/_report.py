@@ -28,7 +28,12 @@ def _status_rows(payloads):
             rows.append(f"| {name} | not run | | | |")
             continue
         full = SUITES[name].CONFIGS["full"]
-        if payload["quick"]:
+        if not payload.get("complete", True):
+            scope = (
+                f"**stopped early: {payload['tasks_done']} of {payload['n_tasks']} tasks** "
+                "(the tables hold what was measured)"
+            )
+        elif payload["quick"]:
             scope = "**quick smoke run only** (tiny sizes and models: not evidence)"
         elif payload["config"] != json.loads(json.dumps(full)):
             scope = "**part of the full configuration** (see the config in the JSON)"
