@@ -35,7 +35,7 @@ import json
 import math
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +324,27 @@ def jsonable_arch(arch):
     return json.loads(json.dumps(arch, default=_json_default))
 
 
+@contextmanager
+def limited_threads(n_threads):
+    """Run torch, BLAS and OpenMP with at most ``n_threads`` threads, restoring them after.
+
+    The models the commands train are small: extra threads add synchronisation, and on a
+    machine whose cores are busy their spin-waiting can make training many times slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(n_threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 class Progress:
     """Progress lines on stderr with the elapsed time, silent when ``quiet``."""
 
@@ -493,7 +514,16 @@ def _add_ranker_options(parser, max_epochs_default=None):
     )
     group.add_argument("--preset", choices=("fast", "paper"), help="ranker size preset")
     group.add_argument("--device", help="torch device, e.g. cpu or cuda")
+    _add_threads_option(group)
     group.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def _add_threads_option(parser):
+    parser.add_argument(
+        "--threads", type=_positive_int, default=1,
+        help="CPU threads for training and scoring (default: 1, the fastest for the small "
+        "default models; raise it for --preset paper on an idle machine)",
+    )
 
 
 def _add_table_options(parser):
@@ -545,8 +575,8 @@ def build_parser():
     )
     _add_benchmark_options(demo)
     demo.add_argument(
-        "--budget", type=_positive_int, default=100,
-        help="oracle calls of each search (default: 100)",
+        "--budget", type=_positive_int, default=150,
+        help="oracle calls of each search (default: 150)",
     )
     demo.add_argument(
         "--n-train", type=_positive_int, default=None,
@@ -558,6 +588,7 @@ def build_parser():
         help="training epochs of the ranker (default: the demo's setting)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_threads_option(demo)
     demo.add_argument(
         "--output", default="sknar_output", metavar="DIR",
         help="folder for the figure and results.json (default: ./sknar_output)",
@@ -599,6 +630,7 @@ def build_parser():
         help="cut-offs of the top-k metrics (default: 10 50)",
     )
     _add_table_options(evaluate)
+    _add_threads_option(evaluate)
     evaluate.add_argument("--quiet", action="store_true", help="no progress on stderr")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -649,7 +681,8 @@ def main(argv=None):
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        return args.handler(args)
+        with limited_threads(args.threads):
+            return args.handler(args)
     except CLIError as exc:
         print(f"sknar {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
@@ -827,7 +860,6 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
     """Fit NARRanker and a gradient-boosting baseline; score both on the held-out rest."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.pipeline import make_pipeline
-    from threadpoolctl import threadpool_limits
 
     from sknar.encoding import AdjacencyOneHotEncoder
 
@@ -847,16 +879,12 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
     }
     results = {}
     for name, model in models.items():
-        # One OpenMP thread for the baseline: on a few hundred rows, threads only add
-        # synchronisation, and their spin-waiting makes it many times slower on a busy machine.
-        limits = threadpool_limits(1, user_api="openmp") if "boosting" in name else nullcontext()
-        with limits:
-            progress(f"fitting {name} on {len(train)} architectures")
-            start = time.perf_counter()
-            model.fit(archs_train, y_train)
-            fit_seconds = time.perf_counter() - start
-            progress(f"scoring {len(test)} held-out architectures with {name}")
-            scores = np.asarray(model.predict(archs_test), dtype=float)
+        progress(f"fitting {name} on {len(train)} architectures")
+        start = time.perf_counter()
+        model.fit(archs_train, y_train)
+        fit_seconds = time.perf_counter() - start
+        progress(f"scoring {len(test)} held-out architectures with {name}")
+        scores = np.asarray(model.predict(archs_test), dtype=float)
         results[name] = {
             "fit_seconds": fit_seconds,
             "scores": scores,

@@ -305,3 +305,77 @@ def test_format_table_aligns_columns():
     lines = format_table(["name", "tau"], [["NARRanker", "0.812"], ["gb", "0.7"]]).splitlines()
     assert lines[0].index("tau") == lines[2].index("0.812") == lines[3].index("0.7")
     assert set(lines[1].replace(" ", "")) == {"-"}
+
+
+# --- with the ranker: tiny settings -------------------------------------------------------
+
+
+def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
+    status, out, err = _run(
+        ["demo", "--n-train", "60", "--max-epochs", "3", "--budget", "25", "--seed", "1",
+         "--output", str(tmp_path)],
+        capsys,
+    )
+    assert status == EXIT_OK, err
+    assert "Kendall tau" in out and "tier search" in out and "random search" in out
+    assert str((tmp_path / "demo.png").resolve()) in out
+    assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tmp_path / "results.json").read_text())
+    assert summary["n_train"] == 60
+    assert set(summary["ranking"]) == {"NARRanker", "gradient boosting (one-hot)"}
+    for result in summary["ranking"].values():
+        assert -1 <= result["kendall_tau"] <= 1
+    for name, search in summary["search"].items():
+        assert search["n_queries"] == 25, name
+        assert search["best_value"] <= summary["best_in_benchmark"]
+    # progress goes to stderr, with elapsed times
+    assert "fitting NARRanker on 60 architectures" in err
+
+
+def test_fit_then_evaluate_round_trip(tmp_path, capsys):
+    archs, accuracy = _synthetic_table(120)
+    train = _write_csv(tmp_path / "train.csv", list(zip(archs[:80], accuracy[:80])))
+    test = _write_csv(tmp_path / "test.csv", list(zip(archs[80:], accuracy[80:])))
+    model = tmp_path / "models" / "ranker.joblib"
+    status, _, err = _run(
+        ["fit", str(train), "--space", "nasbench201", "--model", str(model),
+         "--max-epochs", "40", "--n-tiers", "3", "--seed", "0",
+         "--output", str(tmp_path / "fit.json")],
+        capsys,
+    )
+    assert status == EXIT_OK, err
+    fit_summary = json.loads((tmp_path / "fit.json").read_text())
+    assert fit_summary["n_train"] == 80 and fit_summary["ranker_params"]["n_tiers"] == 3
+
+    status, out, err = _run(["evaluate", str(test), "--model", str(model), "--k", "5"], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(out)
+    assert result["n"] == 40 and len(result["predictions"]) == 40
+    # the accuracy is a simple function of the ops: a small ranker must learn its order
+    assert result["metrics"]["kendall_tau"] > 0.3
+    assert {"precision_at_5", "best_rank_at_5", "ndcg_at_5"} <= set(result["metrics"])
+    assert {prediction["tier"] for prediction in result["predictions"]} <= {0, 1, 2}
+
+    # scores without accuracies, written to a file, equal the scores above
+    unlabelled = _write_csv(tmp_path / "new.csv", [[arch] for arch in archs[80:]], ("arch",))
+    output = tmp_path / "scores.json"
+    assert main(["evaluate", str(unlabelled), "--model", str(model), "--output", str(output),
+                 "--quiet"]) == EXIT_OK
+    again = json.loads(output.read_text())
+    assert "metrics" not in again
+    assert [p["score"] for p in again["predictions"]] == [
+        p["score"] for p in result["predictions"]
+    ]
+
+
+def test_evaluate_refuses_architectures_of_another_space(tmp_path, capsys):
+    archs, accuracy = _synthetic_table(40)
+    train = _write_csv(tmp_path / "train.csv", list(zip(archs, accuracy)))
+    model = tmp_path / "ranker.joblib"
+    assert main(["fit", str(train), "--space", "nasbench201", "--model", str(model),
+                 "--max-epochs", "2", "--n-tiers", "2", "--quiet"]) == EXIT_OK
+    nb101 = tmp_path / "nb101.json"
+    nb101.write_text(json.dumps([{"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}]))
+    status, _, err = _run(["evaluate", str(nb101), "--model", str(model)], capsys)
+    assert status == EXIT_INPUT_ERROR
+    assert "nb101.json record 0: bad architecture" in err
