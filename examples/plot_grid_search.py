@@ -29,7 +29,7 @@ from sknar.ranker import NARRanker
 data = load_nasbench_graph(dataset="cora")
 rng = np.random.default_rng(1)
 order = rng.permutation(len(data.archs))
-train, test = order[:240], order[240:]
+train, test = order[:240], order[240:5240]
 archs_train = [data.archs[i] for i in train]
 archs_test = [data.archs[i] for i in test]
 

@@ -59,7 +59,8 @@ results = {
 for name, runs in results.items():
     best = [run.best_value for run in runs]
     seconds = np.mean([run.wall_time for run in runs])
-    print(f"{name:22s} best found {np.mean(best):.2f} (seeds: {best}), {seconds:.1f}s per run")
+    shown = ", ".join(f"{value:.2f}" for value in best)
+    print(f"{name:22s} best found {np.mean(best):.2f} (seeds: {shown}), {seconds:.1f}s per run")
 print(f"{'best in the benchmark':22s} {best_possible:.2f}")
 
 # %%

@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "sknar.encoding",
     "sknar.tiers",
     "sknar.ranker",
+    "sknar.nn",
     "sknar.sampler",
     "sknar.search",
     "sknar.metrics",
