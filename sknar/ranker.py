@@ -187,8 +187,12 @@ class NARRanker(RegressorMixin, BaseEstimator):
             The fitted ranker.
         """
         settings = self._settings()
-        n_patches, patch_size = self._token_layout(X)
+        # The layout travels on the encoder's output (or its DataFrame columns), which
+        # validation turns into a plain array: read it first.
+        carries_layout = hasattr(X, "n_patches") or hasattr(X, "columns")
+        layout_source = X if carries_layout else None
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
+        n_patches, patch_size = self._token_layout(X if layout_source is None else layout_source)
         if settings["d_model"] % settings["n_heads"]:
             raise ValueError(
                 f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
@@ -263,7 +267,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
     # --- prediction ----------------------------------------------------------------------
 
     def _forward(self, X):
-        with torch.no_grad():
+        # Each DataLoader pass draws a base seed from torch's global RNG: keep the user's.
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
             tier_logits, scores = self.net_.forward(X, training=False, device="cpu")
         return tier_logits.double().numpy(), scores.double().numpy()
 

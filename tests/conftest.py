@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,3 +49,13 @@ def _data_env():
         os.environ.pop("SKNAR_DATA", None)
     else:
         os.environ["SKNAR_DATA"] = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Run torch on one thread: the models under test are tiny, and two OpenMP threads on a
+    shared two-core machine spin against each other and slow small steps down many times."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

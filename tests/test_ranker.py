@@ -1,0 +1,199 @@
+"""NARRanker: the scikit-learn contract, reproducibility, persistence and learning."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from conftest import require_data
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknar import NARRanker
+from sknar.encoding import NARFeatureEncoder
+from sknar.metrics import get_scorer, kendall_tau
+from sknar.model_selection import TierStratifiedKFold
+
+TINY = dict(n_tiers=3, d_model=16, n_heads=2, d_ff=16, max_epochs=30, batch_size=32)
+
+EXPECTED_FAILED_CHECKS = {
+    "check_regressors_no_decision_function": (
+        "predict_proba gives the probabilities of the quality tiers, a documented part of "
+        "NAR's output beside the ranking score."
+    ),
+    "check_methods_subset_invariance": (
+        "float32 transformer inference differs by about 1e-5 between batch sizes (different "
+        "matrix-multiplication blocking); rankings are unaffected."
+    ),
+}
+
+
+def _synthetic(n, seed):
+    """Architectures as 4 patches of 2x2 whose accuracy is a smooth function of them."""
+    rng = np.random.RandomState(seed)
+    X = rng.rand(n, 16)
+    y = X[:, :4].sum(axis=1) - X[:, 4:8].sum(axis=1) ** 2 / 4 + 0.05 * rng.randn(n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = _synthetic(400, seed=0)
+    return X[:300], y[:300], X[300:], y[300:]
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X_train, y_train, _, _ = data
+    return NARRanker(random_state=0, **TINY).fit(X_train, y_train)
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [NARRanker(n_tiers=2, d_model=8, n_heads=2, d_ff=8, max_epochs=2, batch_size=64,
+               random_state=0)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_learns_a_ranking_far_better_than_chance(fitted, data):
+    _, _, X_test, y_test = data
+    assert kendall_tau(y_test, fitted.predict(X_test)) > 0.5
+    expected = kendall_tau(y_test, fitted.predict(X_test))
+    assert fitted.score(X_test, y_test) == pytest.approx(expected)
+
+
+def test_tier_probabilities_and_labels(fitted, data):
+    _, _, X_test, y_test = data
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    tiers = fitted.predict_tier(X_test)
+    np.testing.assert_array_equal(tiers, proba.argmax(axis=1))
+    true_tiers = fitted.tier_transformer_.transform(y_test)
+    # column 0 is the top tier: predicted top-tier architectures are truly better on average
+    assert y_test[tiers == 0].mean() > y_test[tiers == 2].mean()
+    assert np.mean(tiers == true_tiers) > 0.5
+
+
+@pytest.mark.parametrize("rank_by", ["score", "expected_tier", "combined"])
+def test_every_ranking_output_ranks(fitted, data, rank_by):
+    _, _, X_test, y_test = data
+    ranker = clone(fitted).set_params(rank_by=rank_by)
+    ranker.__dict__.update({k: v for k, v in vars(fitted).items() if k.endswith("_")})
+    assert kendall_tau(y_test, ranker.predict(X_test)) > 0.4
+
+
+def test_same_seed_same_predictions_and_user_rng_untouched(data):
+    X_train, y_train, X_test, _ = data
+    torch.manual_seed(123)
+    np.random.seed(123)  # noqa: NPY002 (the user's legacy global state must be kept)
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    first = NARRanker(random_state=7, **dict(TINY, max_epochs=3)).fit(X_train, y_train)
+    second = NARRanker(random_state=7, **dict(TINY, max_epochs=3)).fit(X_train, y_train)
+    np.testing.assert_array_equal(first.predict(X_test), second.predict(X_test))
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    other = NARRanker(random_state=8, **dict(TINY, max_epochs=3)).fit(X_train, y_train)
+    assert not np.array_equal(first.predict(X_test), other.predict(X_test))
+
+
+@pytest.mark.parametrize("dump, load", [
+    (pickle.dumps, pickle.loads),
+    (lambda obj: _joblib_bytes(obj), lambda raw: joblib.load(io.BytesIO(raw))),
+])
+def test_persistence_keeps_predictions(fitted, data, dump, load):
+    _, _, X_test, _ = data
+    restored = load(dump(fitted))
+    np.testing.assert_array_equal(restored.predict(X_test), fitted.predict(X_test))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
+
+
+def _joblib_bytes(obj):
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_clone_keeps_parameters_only(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "net_")
+
+
+def test_net_routes_presets_and_overrides(fitted):
+    module = fitted.net_.module_
+    assert module.tier_embeddings.shape == (3, 16)
+    assert fitted.net_.criterion_.rank_loss_weight == 1.0
+    assert fitted.net_.max_epochs == 30
+
+
+def test_plain_array_layout_is_the_largest_square_patch(fitted):
+    assert (fitted.n_patches_, fitted.patch_size_) == (1, 4)
+    X = np.random.RandomState(0).rand(40, 12)
+    y = np.arange(40.0)
+    ranker = NARRanker(random_state=0, **dict(TINY, max_epochs=1)).fit(X, y)
+    assert (ranker.n_patches_, ranker.patch_size_) == (3, 2)
+    explicit = NARRanker(patch_size=1, random_state=0, **dict(TINY, max_epochs=1)).fit(X, y)
+    assert (explicit.n_patches_, explicit.patch_size_) == (12, 1)
+
+
+def test_bad_inputs_are_named(fitted, data):
+    X_train, y_train, X_test, _ = data
+    with pytest.raises(ValueError, match="wrong feature width"):
+        NARRanker(patch_size=3, **TINY).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X_test[:, :12])
+    y_nan = y_train.copy()
+    y_nan[5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        NARRanker(**TINY).fit(X_train, y_nan)
+    with pytest.raises(ValueError, match="preset"):
+        NARRanker(preset="huge").fit(X_train, y_train)
+    with pytest.raises(ValueError, match="n_heads"):
+        NARRanker(d_model=10, n_heads=4).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="rank_by"):
+        NARRanker(rank_by="best").fit(X_train, y_train)
+
+
+def test_grid_search_and_cross_validation_with_sknar_scorers(data):
+    X_train, y_train, _, _ = data
+    ranker = NARRanker(random_state=0, **dict(TINY, max_epochs=5))
+    cv = TierStratifiedKFold(n_splits=2, n_tiers=3, shuffle=True, random_state=0)
+    search = GridSearchCV(
+        ranker, {"rank_loss_weight": [0.0, 1.0]}, scoring=get_scorer("kendall_tau"), cv=cv,
+        n_jobs=2,
+    ).fit(X_train, y_train)
+    assert set(search.cv_results_["param_rank_loss_weight"]) == {0.0, 1.0}
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    scores = cross_val_score(ranker, X_train, y_train, cv=cv, scoring="neg_mean_squared_error")
+    assert scores.shape == (2,)
+
+
+def test_pipeline_reads_the_token_layout_from_the_encoder():
+    from sknar.datasets import load_nasbench201
+
+    require_data("nasbench201/nats_tss_test_acc_200ep.csv")
+    bench = load_nasbench201("cifar10")
+    rng = np.random.RandomState(0)
+    order = rng.permutation(len(bench.archs))
+    train, test = order[:300], order[300:1300]
+    archs = [bench.archs[i] for i in train]
+    model = make_pipeline(
+        NARFeatureEncoder(bench.space, dataset="cifar10"),
+        NARRanker(random_state=0, **dict(TINY, n_tiers=5, max_epochs=15)),
+    ).fit(archs, bench.y[train])
+    ranker = model[-1]
+    assert (ranker.n_patches_, ranker.patch_size_, ranker.n_op_codes_) == (31, 4, 5)
+    tau = kendall_tau(bench.y[test], model.predict([bench.archs[i] for i in test]))
+    assert tau > 0.4
