@@ -172,7 +172,15 @@ def encode_split(data, encoding, train_idx, test_idx):
 # --- models -------------------------------------------------------------------------------
 
 # Tiny NAR settings of --quick runs: enough to exercise every code path in seconds.
-QUICK_NAR = {"max_epochs": 3, "d_model": 16, "n_layers": 1, "n_heads": 2, "batch_size": 64}
+QUICK_NAR = {
+    "max_epochs": 3,
+    "d_model": 16,
+    "d_ff": 32,
+    "n_layers": 1,
+    "n_heads": 2,
+    # Large batches: prediction of a whole space in batches of 64 dominates a quick run.
+    "batch_size": 1024,
+}
 
 
 def nar_ranker(*, preset=None, seed=0, quick=False, **params):

@@ -57,6 +57,18 @@ def parse_args(argv=None):
         help="restrict the model comparisons to these model names",
     )
     parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=float,
+        default=None,
+        help="restrict the training sizes (as in the configuration, e.g. 781 or 0.01)",
+    )
+    parser.add_argument(
+        "--tag",
+        default=None,
+        help="write <suite>-<tag>.json instead of <suite>.json (a separate run in the report)",
+    )
+    parser.add_argument(
         "--methods", nargs="+", default=None, help="restrict the searches to these methods"
     )
     parser.add_argument(
@@ -66,13 +78,23 @@ def parse_args(argv=None):
         help="tasks run in parallel processes (not for the cost suite, whose timings need a "
         "quiet machine)",
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="only regenerate the report from --out"
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser.parse_args(argv)
 
 
-def restrict(config, benchmarks=None, models=None, methods=None):
-    """A copy of ``config`` keeping only the named benchmarks, models and search methods."""
+def restrict(config, benchmarks=None, models=None, methods=None, sizes=None):
+    """A copy of ``config`` keeping only the named benchmarks, models, methods and sizes."""
     config = dict(config)
+    if sizes is not None:
+        if isinstance(config.get("benchmarks"), dict):
+            config["benchmarks"] = {
+                k: [n for n in v if n in sizes] for k, v in config["benchmarks"].items()
+            }
+        if "sizes" in config:
+            config["sizes"] = [n for n in config["sizes"] if n in sizes]
     if benchmarks is not None and "benchmarks" in config:
         chosen = config["benchmarks"]
         if isinstance(chosen, dict):
@@ -121,6 +143,8 @@ def run_suite(
     benchmarks=None,
     models=None,
     methods=None,
+    sizes=None,
+    tag=None,
     jobs=1,
     progress=True,
     checkpoint_s=60.0,
@@ -128,7 +152,7 @@ def run_suite(
     """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
     module = SUITES[name]
     mode = "quick" if quick else "full"
-    config = restrict(module.CONFIGS[mode], benchmarks, models, methods)
+    config = restrict(module.CONFIGS[mode], benchmarks, models, methods, sizes)
     jobs = 1 if name == "cost" else jobs
     seeds = list(range(n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]))
     started_at = datetime.datetime.now(datetime.timezone.utc)
@@ -137,6 +161,7 @@ def run_suite(
     task_list = module.tasks(config, seeds, quick)
     payload = {
         "suite": name,
+        "tag": tag,
         "quick": quick,
         "config": config,
         "seeds": seeds,
@@ -146,7 +171,7 @@ def run_suite(
         "machine": common.machine_info(),
         "records": records,
     }
-    path = Path(out_dir) / f"{name}.json"
+    path = Path(out_dir) / (f"{name}-{tag}.json" if tag else f"{name}.json")
     last_write = time.perf_counter()
     with common.progress_bar(len(task_list), name, disable=not progress) as bar:
         for done, (task, task_records, seconds) in enumerate(_run_tasks(task_list, jobs), 1):
@@ -176,6 +201,8 @@ def main(argv=None):
     args = parse_args(argv)
     common.ensure_data_home()
     names = list(SUITES) if args.suite == "all" else [args.suite]
+    if args.report_only:
+        names = []
     for name in names:
         with warnings.catch_warnings():
             # Convergence chatter of the baselines would bury the progress bar.
@@ -194,12 +221,14 @@ def main(argv=None):
                 benchmarks=args.benchmarks,
                 models=args.models,
                 methods=args.methods,
+                sizes=args.sizes,
+                tag=args.tag,
                 jobs=args.jobs,
                 progress=not args.no_progress,
             )
         print(
             f"{name}: {len(payload['records'])} records in {payload['wall_time_s']:.0f} s "
-            f"-> {Path(args.out) / (name + '.json')}",
+            f"-> {Path(args.out) / (name + (f'-{args.tag}' if args.tag else '') + '.json')}",
             file=sys.stderr,
         )
     report = args.report

@@ -10,39 +10,64 @@ NOTES_FILE = "notes.md"
 
 
 def load_payloads(out_dir):
+    """``{run label: payload}`` of ``<suite>.json`` and ``<suite>-<tag>.json``, suite order."""
     payloads = {}
     for name in SUITE_ORDER:
-        path = Path(out_dir) / f"{name}.json"
-        if path.is_file():
-            payloads[name] = json.loads(path.read_text())
+        paths = [Path(out_dir) / f"{name}.json", *sorted(Path(out_dir).glob(f"{name}-*.json"))]
+        for path in paths:
+            if path.is_file():
+                payloads[path.stem] = json.loads(path.read_text())
     return payloads
 
 
-def _status_rows(payloads):
+def _n_seeds(payload):
+    """Seeds with records (fewer than configured when a run stopped early)."""
+    measured = {r.get("seed") for r in payload["records"]}
+    return (
+        f"{len(measured)} of {len(payload['seeds'])}"
+        if len(measured) < len(payload["seeds"])
+        else str(len(payload["seeds"]))
+    )
+
+
+def _is_full(payload):
     from . import SUITES
 
+    full = SUITES[payload["suite"]].CONFIGS["full"]
+    return (
+        not payload["quick"]
+        and payload.get("complete", True)
+        and payload["config"] == json.loads(json.dumps(full))
+    )
+
+
+def _status_rows(payloads):
     rows = []
     for name in SUITE_ORDER:
-        payload = payloads.get(name)
-        if payload is None:
-            rows.append(f"| {name} | not run | | | |")
-            continue
-        full = SUITES[name].CONFIGS["full"]
-        if not payload.get("complete", True):
-            scope = (
-                f"**stopped early: {payload['tasks_done']} of {payload['n_tasks']} tasks** "
-                "(the tables hold what was measured)"
+        runs = {label: p for label, p in payloads.items() if p["suite"] == name}
+        if not runs:
+            rows.append(f"| {name} | not run | | | | |")
+        for label, payload in runs.items():
+            if not payload.get("complete", True):
+                scope = (
+                    f"**stopped early: {payload['tasks_done']} of {payload['n_tasks']} "
+                    "tasks** (the tables hold what was measured)"
+                )
+            elif payload["quick"]:
+                scope = "**quick smoke run only** (tiny sizes and models: not evidence)"
+            elif not _is_full(payload):
+                scope = "**part of the full configuration** (see `config` in the JSON)"
+            else:
+                scope = "full configuration"
+            machine = payload["machine"]
+            where = f"{machine['usable_cpus']} CPUs" + (
+                f", {machine['cuda']}" if machine.get("cuda") else ""
             )
-        elif payload["quick"]:
-            scope = "**quick smoke run only** (tiny sizes and models: not evidence)"
-        elif payload["config"] != json.loads(json.dumps(full)):
-            scope = "**part of the full configuration** (see the config in the JSON)"
-        else:
-            scope = "full configuration"
-        rows.append(
-            f"| {name} | {scope} | {len(payload['seeds'])} | "
-            f"{payload['wall_time_s'] / 60:.1f} min | {payload['finished']} |"
-        )
+            rows.append(
+                f"| `{label}.json` | {scope} | {_n_seeds(payload)} | "
+                f"{payload['wall_time_s'] / 60:.1f} min ({payload.get('jobs', 1)} jobs) | "
+                f"{where} | {payload['finished']} |"
+            )
     return rows
 
 
@@ -61,14 +86,13 @@ def _answers(payloads):
     for question, suites in questions:
         lines += [f"### {question}", ""]
         found = False
-        for name in suites:
-            payload = payloads.get(name)
-            answer = getattr(SUITES[name], "answer", None)
-            if payload is None or answer is None:
+        for label, payload in payloads.items():
+            answer = getattr(SUITES[payload["suite"]], "answer", None)
+            if payload["suite"] not in suites or answer is None:
                 continue
             found = True
             tag = " (quick smoke run: not evidence)" if payload["quick"] else ""
-            lines += [f"From the {name} suite{tag}:", ""] + answer(payload) + [""]
+            lines += [f"From `{label}.json`{tag}:", ""] + answer(payload) + [""]
         if not found:
             lines += ["Not measured yet: the suite that answers this has not been run.", ""]
     return lines
@@ -90,17 +114,15 @@ def write_results_md(out_dir, target=common.RESULTS_MD, plots=True):
         f"seeds, library versions and machine in `{_rel(out_dir, target)}/<suite>.json`. "
         "sknar and the baselines ran side by side on the same splits and seeds.",
         "",
-        "| suite | what ran | seeds | wall time | finished |",
-        "|---|---|---|---|---|",
+        "| results | what ran | seeds | wall time | machine | finished |",
+        "|---|---|---|---|---|---|",
         *_status_rows(payloads),
         "",
     ]
     missing = [
         n
         for n in SUITE_ORDER
-        if n not in payloads
-        or payloads[n]["quick"]
-        or payloads[n]["config"] != json.loads(json.dumps(SUITES[n].CONFIGS["full"]))
+        if not any(p["suite"] == n and _is_full(p) for p in payloads.values())
     ]
     if missing:
         lines += ["Not run at full size yet: " + ", ".join(missing) + ".", ""]
@@ -108,28 +130,29 @@ def write_results_md(out_dir, target=common.RESULTS_MD, plots=True):
     if notes.is_file():
         lines += [notes.read_text().strip(), ""]
     lines += _answers(payloads)
-    for name in SUITE_ORDER:
-        payload = payloads.get(name)
-        if payload is None:
-            continue
-        section = SUITES[name].report(payload)
+    for label, payload in payloads.items():
+        module = SUITES[payload["suite"]]
+        section = module.report(payload)
+        heading, _, body = section.partition("\n")
+        if label != payload["suite"]:
+            heading += f" (`{label}.json`)"
         if payload["quick"]:
-            section = section.replace("\n", "\n\n*Quick smoke run: tiny sizes and models.*\n", 1)
-        lines.append(section)
-        if plots and hasattr(SUITES[name], "plot"):
-            for path in _plot(SUITES[name], payload, out_dir):
-                lines += [f"![{name}]({_rel(path, target)})", ""]
+            body = "\n*Quick smoke run: tiny sizes and models.*\n" + body
+        lines.append(heading + "\n" + body)
+        if plots and hasattr(module, "plot"):
+            for path in _plot(module, payload, out_dir, label):
+                lines += [f"![{label}]({_rel(path, target)})", ""]
     target.write_text("\n".join(lines).rstrip() + "\n")
     return target
 
 
-def _plot(module, payload, out_dir):
+def _plot(module, payload, out_dir, label):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         return []
     try:
-        return module.plot(payload, out_dir)
+        return module.plot(payload, out_dir, label)
     except (ValueError, KeyError, IndexError):
         # Too few records for a figure (e.g. one size): the tables carry the numbers.
         return []

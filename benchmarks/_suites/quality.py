@@ -178,7 +178,14 @@ def answer(payload):
     """Bullet lines: does NARRanker beat each baseline, and by how much."""
     rows = verdicts(payload["records"])
     if not rows:
-        return ["- No NARRanker-vs-baseline comparison in this run."]
+        return [
+            "- NARRanker was not in this run; the best baseline of each cell (mean Kendall "
+            "tau) is the bar it must clear:"
+        ] + [
+            f"  - {common.BENCHMARK_LABELS.get(key, key)}, {n_train}: "
+            + "{} {:.3f}".format(*max(((m, v[0]) for m, v in cell.items()), key=lambda t: t[1]))
+            for (key, n_train), cell in summary_table(payload["records"]).items()
+        ]
     lines = []
     for row in rows:
         lost = [m for m, won in row["beats"].items() if not won]
@@ -192,7 +199,7 @@ def answer(payload):
     return lines
 
 
-def plot(payload, out_dir):
+def plot(payload, out_dir, label="quality"):
     """Kendall tau against training size, one panel per benchmark; returns PNG paths."""
     import matplotlib
 
@@ -222,7 +229,7 @@ def plot(payload, out_dir):
         ax.set_ylabel("Kendall tau")
     axes[0][-1].legend(fontsize=6, loc="lower right")
     fig.tight_layout()
-    path = out_dir / "quality_kendall_tau.png"
+    path = out_dir / f"{label}_kendall_tau.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [path]

@@ -213,7 +213,7 @@ def report(payload):
 
 
 def _seed_text(payload):
-    seeds = payload["seeds"]
+    seeds = sorted({r["seed"] for r in payload["records"]})
     return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if len(seeds) > 3 else str(seeds)
 
 
@@ -257,7 +257,7 @@ def answer(payload, budget=200):
     return lines or ["- No search comparison in this run."]
 
 
-def plot(payload, out_dir):
+def plot(payload, out_dir, label="search"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -295,7 +295,7 @@ def plot(payload, out_dir):
         ax.set_ylim(bottom=low)
     axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path = out_dir / "search_best_so_far.png"
+    path = out_dir / f"{label}_best_so_far.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return [path]
