@@ -19,29 +19,34 @@ __all__ = ["NARRanker", "PRESETS"]
 
 #: Model and training settings of each preset; explicit parameters override them.
 PRESETS = {
+    # Chosen on a validation split of 781 NAS-Bench-201 training architectures (CIFAR-10):
+    # no dropout and a strong rank loss ranked best; 1,000 architectures fit in about a minute
+    # on one CPU core.
     "fast": dict(
         d_model=64,
         n_layers=2,
         n_heads=4,
         d_ff=128,
-        dropout=0.1,
-        rank_loss_weight=1.0,
-        max_epochs=150,
+        dropout=0.0,
+        rank_loss_weight=10.0,
+        max_epochs=100,
         lr=2e-3,
         weight_decay=1e-2,
         batch_size=64,
     ),
+    # The reference's NAS-Bench-201 configuration (its NAS-Bench-101 one is wider: d_model
+    # 256, d_ff 1024, batch 256, 35 epochs); its Noam schedule peaks near lr 1e-3.
     "paper": dict(
-        d_model=256,
+        d_model=128,
         n_layers=6,
         n_heads=4,
-        d_ff=1024,
+        d_ff=512,
         dropout=0.1,
         rank_loss_weight=1.0,
-        max_epochs=150,
-        lr=2e-4,
-        weight_decay=5e-4,
-        batch_size=256,
+        max_epochs=55,
+        lr=1e-3,
+        weight_decay=1e-2,
+        batch_size=128,
     ),
 }
 _MAX_AUTO_PATCH_SIZE = 16
@@ -62,7 +67,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
         Number of quality tiers (tier 0 = best).
     preset : {"fast", "paper"}, default="fast"
         Default model size and training schedule. ``"fast"`` is tuned for a laptop CPU;
-        ``"paper"`` uses the reference sizes (d_model 256, 6 layers, 4 heads, d_ff 1024).
+        ``"paper"`` uses the reference NAS-Bench-201 configuration (d_model 128, 6 layers,
+        4 heads, d_ff 512, 55 epochs, batch 128).
         Parameters left as None take the preset's value.
     d_model, n_layers, n_heads, d_ff : int, default=None
         Width, encoder depth, attention heads and feed-forward width.

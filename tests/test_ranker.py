@@ -17,6 +17,7 @@ from sknar import NARRanker
 from sknar.encoding import NARFeatureEncoder
 from sknar.metrics import get_scorer, kendall_tau
 from sknar.model_selection import TierStratifiedKFold
+from sknar.ranker import PRESETS
 
 TINY = dict(n_tiers=3, d_model=16, n_heads=2, d_ff=16, max_epochs=30, batch_size=32)
 
@@ -134,7 +135,7 @@ def test_clone_keeps_parameters_only(fitted):
 def test_net_routes_presets_and_overrides(fitted):
     module = fitted.net_.module_
     assert module.tier_embeddings.shape == (3, 16)
-    assert fitted.net_.criterion_.rank_loss_weight == 1.0
+    assert fitted.net_.criterion_.rank_loss_weight == PRESETS["fast"]["rank_loss_weight"]
     assert fitted.net_.max_epochs == 30
 
 
