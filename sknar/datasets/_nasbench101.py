@@ -15,6 +15,7 @@ The layout is recognised from the content, not the file name:
 import gzip
 import json
 import math
+import zlib
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -193,7 +194,7 @@ def _read_json(file):
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{file}: corrupt gzip data: {exc}") from None
     try:
         return json.loads(raw)
