@@ -87,7 +87,18 @@ class TabularOracle:
         return value
 
     def report(self, arch):
-        """The report value of ``arch`` (None if the table has none); not counted as a call."""
+        """The report value of ``arch`` (None if the table has none); not counted as a call.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        value : float or None
+            The value reported beside the selection metric (e.g. test accuracy).
+        """
         if self._report_values is None:
             return None
         return float(self._report_values[self._lookup(arch)])

@@ -412,7 +412,20 @@ class RandomSearch:
         self.random_state = random_state
 
     def run(self, oracle, budget):
-        """Spend ``budget`` oracle calls on distinct uniform draws; return a SearchResult."""
+        """Spend ``budget`` oracle calls on distinct uniform draws; return a SearchResult.
+
+        Parameters
+        ----------
+        oracle : callable or TabularOracle
+            ``oracle(arch) -> float``, the accuracy used for selection (higher is better).
+        budget : int
+            Number of oracle calls to spend, counting every evaluation.
+
+        Returns
+        -------
+        result : SearchResult
+            Every query with its value, the best-so-far curve and the best architecture.
+        """
         evaluations = _Evaluations(self.space, oracle, budget)
         rng = check_random_state(self.random_state)
         for arch in self.space.sample(evaluations.budget, random_state=_seed(rng)):
@@ -463,7 +476,20 @@ class RegularizedEvolution:
         return _distinct_uniform(self.space, 1, evaluations, rng)[0]
 
     def run(self, oracle, budget):
-        """Evolve for ``budget`` oracle calls; return a SearchResult."""
+        """Evolve for ``budget`` oracle calls; return a SearchResult.
+
+        Parameters
+        ----------
+        oracle : callable or TabularOracle
+            ``oracle(arch) -> float``, the accuracy used for selection (higher is better).
+        budget : int
+            Number of oracle calls to spend, counting every evaluation.
+
+        Returns
+        -------
+        result : SearchResult
+            Every query with its value, the best-so-far curve and the best architecture.
+        """
         population_size = _check_int(self.population_size, "population_size", 1)
         sample_size = _check_int(self.sample_size, "sample_size", 1)
         if sample_size > population_size:
@@ -607,7 +633,20 @@ class TierSearch:
         self.sampler_.fit(archs, tiers)
 
     def run(self, oracle, budget):
-        """Search for ``budget`` oracle calls; return a :class:`SearchResult`."""
+        """Search for ``budget`` oracle calls; return a :class:`SearchResult`.
+
+        Parameters
+        ----------
+        oracle : callable or TabularOracle
+            ``oracle(arch) -> float``, the accuracy used for selection (higher is better).
+        budget : int
+            Number of oracle calls to spend, counting every evaluation.
+
+        Returns
+        -------
+        result : SearchResult
+            Every query with its value, the best-so-far curve and the best architecture.
+        """
         evaluations = _Evaluations(self.space, oracle, budget)
         self._check_params(evaluations.budget)
         rng = check_random_state(self.random_state)

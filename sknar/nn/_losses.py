@@ -61,6 +61,24 @@ class NARLoss(nn.Module):
         self.label_smoothing = label_smoothing
 
     def forward(self, tier_logits, scores, tiers, accuracies):
+        """Loss of a batch.
+
+        Parameters
+        ----------
+        tier_logits : torch.Tensor of shape (n, n_tiers)
+            Tier logits, column 0 the top tier.
+        scores : torch.Tensor of shape (n,)
+            Auxiliary scores.
+        tiers : torch.LongTensor of shape (n,)
+            True tier labels (0 = best).
+        accuracies : torch.Tensor of shape (n,)
+            True accuracies, which order the pairs of the rank loss.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
         tier_loss = F.cross_entropy(tier_logits, tiers, label_smoothing=self.label_smoothing)
         if not self.rank_loss_weight:
             return tier_loss

@@ -92,7 +92,17 @@ class NARModule(nn.Module):
         )
 
     def encode(self, X):
-        """Encoded tokens of shape (n, n_patches, d_model)."""
+        """Encoded tokens of shape (n, n_patches, d_model).
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n, n_patches * patch_size ** 2)
+            Flattened patches.
+
+        Returns
+        -------
+        memory : torch.Tensor of shape (n, n_patches, d_model)
+        """
         tokens = X.reshape(X.shape[0], self.n_patches, self.patch_size * self.patch_size)
         embedded = self.patch_embedding(tokens)
         if self.n_op_codes is not None:
@@ -102,7 +112,20 @@ class NARModule(nn.Module):
         return self.encoder(embedded + self.position_embedding)
 
     def forward(self, X):
-        """Return ``(tier_logits (n, n_tiers), scores (n,))``."""
+        """Tier logits and auxiliary scores.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n, n_patches * patch_size ** 2)
+            Flattened patches.
+
+        Returns
+        -------
+        tier_logits : torch.Tensor of shape (n, n_tiers)
+            Column 0 is the top tier.
+        scores : torch.Tensor of shape (n,)
+            Higher is better.
+        """
         memory = self.encode(X)
         queries = self.tier_embeddings.unsqueeze(0).expand(X.shape[0], -1, -1)
         decoded = self.decoder(queries, memory)

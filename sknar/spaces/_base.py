@@ -26,6 +26,14 @@ class PatchFeatures(NamedTuple):
         adjacency that the op-code patch uses for it.
     params : ndarray of shape (n_archs, n_cells, max_nodes, max_nodes)
         Per-cell parameter-count patches, laid out like ``flops``.
+
+    Examples
+    --------
+    >>> from sknar.spaces import NASBench201Space
+    >>> patches = NASBench201Space().patch_features(["|nor_conv_3x3~0|+|none~0|skip_connect~1|"
+    ...                                              "+|none~0|none~1|avg_pool_3x3~2|"])
+    >>> patches.ops.shape, patches.flops.shape
+    ((1, 4, 4), (1, 15, 4, 4))
     """
 
     ops: np.ndarray
@@ -54,6 +62,13 @@ class SearchSpace(ABC):
     cost_datasets : tuple of str or None
         The datasets whose macro network the cost methods accept (``dataset=`` argument), or
         None when the cost does not depend on a dataset.
+
+    Examples
+    --------
+    >>> from sknar.spaces import NASBench201Space, SearchSpace
+    >>> space = NASBench201Space()
+    >>> isinstance(space, SearchSpace), space.max_nodes, space.n_cells
+    (True, 4, 15)
     """
 
     name = None
@@ -71,11 +86,32 @@ class SearchSpace(ABC):
 
     @abstractmethod
     def validate(self, arch):
-        """Return the canonical form of ``arch`` or raise a ValueError saying what is wrong."""
+        """Return the canonical form of ``arch`` or raise a ValueError saying what is wrong.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        canonical : architecture
+            The space's immutable canonical form.
+        """
 
     @abstractmethod
     def hash(self, arch):
-        """Return a string that is equal for two architectures iff they are the same network."""
+        """Return a string that is equal for two architectures iff they are the same network.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        key : str
+        """
 
     def validate_all(self, archs):
         """Validate a sequence, naming the index of the first bad architecture in the error.
@@ -102,17 +138,48 @@ class SearchSpace(ABC):
 
     @abstractmethod
     def sample(self, n, random_state=None):
-        """Return ``n`` distinct valid architectures drawn uniformly from the space."""
+        """Return ``n`` distinct valid architectures drawn uniformly from the space.
+
+        Parameters
+        ----------
+        n : int
+            Number of architectures.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        archs : list
+            Canonical forms.
+        """
 
     @abstractmethod
     def enumerate(self, verbose=False):
-        """Iterate over every distinct architecture of the space (canonical forms)."""
+        """Iterate over every distinct architecture of the space (canonical forms).
+
+        Parameters
+        ----------
+        verbose : bool, default=False
+            Show a progress bar.
+
+        Yields
+        ------
+        arch : architecture
+            Each canonical form once.
+        """
 
     # --- costs -------------------------------------------------------------------------
 
     @abstractmethod
     def cost_features(self, arch, dataset=None):
         """Per-cell, per-node (or per-edge) FLOPs and parameter counts.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+        dataset : str, default=None
+            The macro network's dataset, one of ``cost_datasets`` (None: the space's default).
 
         Returns
         -------
@@ -124,26 +191,83 @@ class SearchSpace(ABC):
 
     @abstractmethod
     def total_cost(self, arch, dataset=None):
-        """Whole-network cost: ``{"flops": int, "params": int}``."""
+        """Whole-network cost.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+        dataset : str, default=None
+            The macro network's dataset, one of ``cost_datasets`` (None: the space's default).
+
+        Returns
+        -------
+        cost : dict
+            ``{"flops": int, "params": int}``.
+        """
 
     @abstractmethod
     def structure_features(self, arch):
-        """Structure summary used by samplers: ``{"n_nodes": int, "n_edges": int,
-        "n_<op>": int for each op}``."""
+        """Structure summary used by samplers.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        features : dict
+            ``{"n_nodes": int, "n_edges": int, "n_<op>": int for each op}``.
+        """
 
     @abstractmethod
     def patch_features(self, archs, dataset=None):
-        """Raw NAR patches of a batch of architectures as :class:`PatchFeatures` (float64)."""
+        """Raw NAR patches of a batch of architectures.
+
+        Parameters
+        ----------
+        archs : sequence of architectures
+            Any forms the space accepts.
+        dataset : str, default=None
+            The macro network's dataset, one of ``cost_datasets``.
+
+        Returns
+        -------
+        patches : PatchFeatures
+            float64 arrays.
+        """
 
     # --- graphs ------------------------------------------------------------------------
 
     @abstractmethod
     def to_networkx(self, arch):
-        """Return the cell as a :class:`networkx.DiGraph` with an ``op`` attribute."""
+        """Return the cell as a :class:`networkx.DiGraph` with an ``op`` attribute.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        graph : networkx.DiGraph
+        """
 
     @abstractmethod
     def from_networkx(self, graph):
-        """Inverse of :meth:`to_networkx`; returns the canonical architecture."""
+        """Inverse of :meth:`to_networkx`.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph
+            A graph as :meth:`to_networkx` makes it.
+
+        Returns
+        -------
+        arch : architecture
+            The canonical form.
+        """
 
     # --- shared helpers ----------------------------------------------------------------
 
