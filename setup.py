@@ -15,7 +15,7 @@ def read_version():
 
 
 EXTRAS = {
-    "tests": ["pytest>=7", "pytest-timeout>=2"],
+    "tests": ["pytest>=7", "pytest-timeout>=2", "pandas>=1.5"],
     "docs": [
         "sphinx>=7",
         "sphinx-gallery>=0.15",
