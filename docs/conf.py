@@ -11,7 +11,9 @@ REPO_ROOT = DOCS_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(DOCS_DIR))
 
+import torch  # noqa: E402
 from _results_page import write_results_page  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 import sknar  # noqa: E402
 
@@ -21,8 +23,10 @@ _shared_data = REPO_ROOT.parent / "shared" / "data"
 if "SKNAR_DATA" not in os.environ and _shared_data.is_dir():
     os.environ["SKNAR_DATA"] = str(_shared_data)
 
-# The gallery runs on CPU with few threads: keep torch from oversubscribing the machine.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# The gallery's models are tiny: one thread trains them fastest, while more threads spin-wait
+# for each other on a busy machine (many times slower). The examples run in this process.
+torch.set_num_threads(1)
+threadpool_limits(1)
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 project = "sknar"
