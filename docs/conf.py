@@ -85,9 +85,18 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # The examples and the report need the width more than an in-page table of contents.
+    "secondary_sidebar_items": {
+        "getting_started": ["page-toc"],
+        "user_guide/*": ["page-toc"],
+        "api": ["page-toc"],
+        "generated/*": ["page-toc"],
+        "index": [],
+        "auto_examples/*": [],
+        "benchmarks": [],
+    },
 }
-html_sidebars = {"index": [], "getting_started": []}
+html_sidebars = {"index": [], "getting_started": [], "benchmarks": []}
 html_show_sourcelink = False
 
 
