@@ -184,6 +184,46 @@ class NASBench101Space(SearchSpace):
         matrix, ops = _split_arch(arch, self)
         return _validate_cell(matrix, ops)
 
+    def validate_all(self, archs):
+        """Validate a sequence, naming the index of the first bad architecture in the error.
+
+        Canonical cells are checked in one vectorised pass per cell size; anything else,
+        and any cell that fails that pass, goes through :meth:`validate`.
+
+        Parameters
+        ----------
+        archs : iterable
+            Architectures in any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        canonical : list of NASBench101Cell
+
+        Examples
+        --------
+        >>> from sknar.spaces.nasbench101 import NASBench101Space
+        >>> len(NASBench101Space().validate_all([([[0, 1], [0, 0]], ["input", "output"])]))
+        1
+        """
+        archs = list(archs)
+        canonical = [None] * len(archs)
+        by_size = {}
+        for index, arch in enumerate(archs):
+            if type(arch) is NASBench101Cell and isinstance(arch.ops, tuple):
+                by_size.setdefault(len(arch.ops), []).append(index)
+        for n_vertices, indices in by_size.items():
+            cells = [archs[i] for i in indices]
+            for index, valid in zip(indices, _canonical_cells_are_valid(cells, n_vertices)):
+                if valid:
+                    canonical[index] = archs[index]
+        for index, arch in enumerate(archs):
+            if canonical[index] is None:
+                try:
+                    canonical[index] = self.validate(arch)
+                except ValueError as exc:
+                    raise ValueError(f"architecture at index {index} is invalid: {exc}") from exc
+        return canonical
+
     def hash(self, arch):
         """Official NAS-Bench-101 module hash of ``arch`` (``graph_util.hash_module``).
 
@@ -386,6 +426,40 @@ class NASBench101Space(SearchSpace):
         costs = _cell_costs(self.validate(arch))
         return {"flops": costs.total_flops, "params": costs.total_params}
 
+    def total_costs(self, archs, dataset=None):
+        """Whole-network FLOPs and parameters of a batch of cells (vectorised).
+
+        Parameters
+        ----------
+        archs : sequence
+            Cells in any form :meth:`validate` accepts.
+        dataset : None or "cifar10", default=None
+
+        Returns
+        -------
+        flops, params : ndarray of shape (n_archs,), int64
+            As :meth:`total_cost` for each cell; ``params`` are the benchmark's
+            ``trainable_parameters``.
+
+        Examples
+        --------
+        >>> from sknar.spaces.nasbench101 import NASBench101Space
+        >>> flops, params = NASBench101Space().total_costs(
+        ...     [([[0, 1], [0, 0]], ["input", "output"])])
+        >>> params.tolist()
+        [882570]
+        """
+        _check_dataset(dataset)
+        cells = self.validate_all(archs)
+        flops = np.full(len(cells), _FIXED_FLOPS, dtype=np.int64)
+        params = np.full(len(cells), _FIXED_PARAMS, dtype=np.int64)
+        for rows, group in _group_by_size(cells):
+            matrices = np.array([cell.matrix for cell in group], dtype=np.int64)
+            group_flops, group_params = _cost_arrays(matrices, [cell.ops for cell in group])
+            flops[rows] += group_flops.sum(axis=(1, 2))
+            params[rows] += group_params.sum(axis=(1, 2))
+        return flops, params
+
     def trainable_parameters(self, arch):
         """Number of trainable parameters of the network, as the official benchmark counts.
 
@@ -491,13 +565,14 @@ class NASBench101Space(SearchSpace):
         codes = np.zeros((len(unique), size))
         flops = np.zeros((len(unique), self.n_cells, size))
         params = np.zeros((len(unique), self.n_cells, size))
-        for row, cell in enumerate(unique):
-            slots = _padded_slots(cell.n_vertices)
-            adjacency[row][np.ix_(slots, slots)] = cell.matrix
-            codes[row, slots] = [_OP_CODES[op] for op in cell.ops]
-            costs = _cell_costs(cell)
-            flops[row][:, slots] = costs.flops
-            params[row][:, slots] = costs.params
+        for rows, group in _group_by_size(unique):
+            slots = np.array(_padded_slots(group[0].n_vertices))
+            matrices = np.array([cell.matrix for cell in group], dtype=np.int64)
+            group_flops, group_params = _cost_arrays(matrices, [cell.ops for cell in group])
+            adjacency[rows[:, None, None], slots[:, None], slots] = matrices
+            codes[rows[:, None], slots] = [[_OP_CODES[op] for op in cell.ops] for cell in group]
+            flops[rows[:, None, None], np.arange(self.n_cells)[:, None], slots] = group_flops
+            params[rows[:, None, None], np.arange(self.n_cells)[:, None], slots] = group_params
         adjacency = adjacency[inverse]
         return PatchFeatures(
             ops=adjacency * codes[inverse][:, None, :],
@@ -620,6 +695,49 @@ def _validate_cell(matrix, ops):
     if n_edges > MAX_EDGES:
         raise ValueError(f"too many edges: {n_edges} after pruning, at most {MAX_EDGES} allowed")
     return _remember(NASBench101Cell(tuple(map(tuple, rows)), ops))
+
+
+@cache
+def _valid_op_tuples(n_vertices):
+    return frozenset(
+        (INPUT, *interior, OUTPUT)
+        for interior in itertools.product(NASBench101Space.op_names, repeat=n_vertices - 2)
+    )
+
+
+def _canonical_cells_are_valid(cells, n_vertices):
+    """Vectorised check that cells of one size are valid and already pruned.
+
+    Returns a boolean per cell; False only means "check it one by one".
+    """
+    if not 2 <= n_vertices <= MAX_VERTICES:
+        return np.zeros(len(cells), dtype=bool)
+    try:
+        matrices = np.array([cell.matrix for cell in cells])
+    except ValueError:  # ragged
+        return np.zeros(len(cells), dtype=bool)
+    if matrices.shape != (len(cells), n_vertices, n_vertices) or matrices.dtype.kind != "i":
+        return np.zeros(len(cells), dtype=bool)
+    valid_ops = _valid_op_tuples(n_vertices)
+    ok = np.array(
+        [
+            cell.ops in valid_ops
+            and all(type(op) is str for op in cell.ops)
+            and type(cell.matrix) is tuple
+            and all(type(row) is tuple for row in cell.matrix)
+            for cell in cells
+        ]
+    )
+    flat = matrices.reshape(len(cells), -1)
+    _, lower, _, _ = _ordering_tables(n_vertices)
+    ok &= ((flat == 0) | (flat == 1)).all(axis=1)
+    ok &= ~flat[:, lower].any(axis=1)
+    ok &= flat.sum(axis=1) <= MAX_EDGES
+    # nothing to prune: every vertex but the output has an out-edge, every vertex but the
+    # input an in-edge (vertices are in topological order)
+    ok &= matrices[:, :-1, :].any(axis=2).all(axis=1)
+    ok &= matrices[:, :, 1:].any(axis=1).all(axis=1)
+    return ok
 
 
 def _check_matrix(matrix):
@@ -745,23 +863,29 @@ def _check_dataset(dataset):
         )
 
 
-def _vertex_channels(in_channels, out_channels, matrix):
-    """Channels of each vertex, as the official ``compute_vertex_channels``."""
-    n = len(matrix)
-    channels = [0] * n
-    channels[0], channels[-1] = in_channels, out_channels
-    if n == 2:
-        return channels
-    fan_in = sum(matrix[v][n - 1] for v in range(1, n - 1))
-    share, remainder = divmod(out_channels, fan_in)
-    for v in range(1, n - 1):
-        if matrix[v][n - 1]:
-            channels[v] = share + (1 if remainder > 0 else 0)
-            remainder -= 1
-    for v in range(n - 3, 0, -1):
-        if not matrix[v][n - 1]:
-            channels[v] = max(channels[dst] for dst in range(v + 1, n - 1) if matrix[v][dst])
-    return channels
+def _macro_modules():
+    """(input channels, output channels, pixels) of the 9 cells, and the fixed costs.
+
+    The fixed costs are those of the stem (3x3 convolution + batch norm), of the 2x2
+    max-pools between stacks (4 comparisons per output element), of the global average
+    pooling (one addition per input element) and of the dense classifier.
+    """
+    size = _IMAGE_SIZE
+    stem_flops, stem_params = _conv_bn(3, 3, _STEM_CHANNELS, size * size)
+    fixed_flops, fixed_params = stem_flops, stem_params
+    modules = []
+    in_channels = out_channels = _STEM_CHANNELS
+    for stack in range(_N_STACKS):
+        if stack > 0:
+            size //= 2
+            fixed_flops += 4 * in_channels * size * size
+            out_channels *= 2
+        for _ in range(_CELLS_PER_STACK):
+            modules.append((in_channels, out_channels, size * size))
+            in_channels = out_channels
+    fixed_flops += out_channels * size * size + 2 * out_channels * _N_CLASSES + _N_CLASSES
+    fixed_params += out_channels * _N_CLASSES + _N_CLASSES
+    return tuple(modules), fixed_flops, fixed_params
 
 
 def _conv_bn(kernel, in_channels, out_channels, pixels):
@@ -770,76 +894,120 @@ def _conv_bn(kernel, in_channels, out_channels, pixels):
     return 2 * weights * pixels, weights + 2 * out_channels
 
 
-def _module_costs(cell, in_channels, out_channels, pixels):
-    """Per-vertex (FLOPs, params) lists of one cell of the macro network."""
-    matrix, ops, n = cell.matrix, cell.ops, cell.n_vertices
-    channels = _vertex_channels(in_channels, out_channels, matrix)
-    flops, params = [0] * n, [0] * n
-    for v in range(1, n - 1):
-        width = channels[v]
-        n_inputs = sum(matrix[u][v] for u in range(v))
-        vertex_flops = (n_inputs - 1) * width * pixels
-        vertex_params = 0
-        if matrix[0][v]:
-            projection = _conv_bn(1, in_channels, width, pixels)
-            vertex_flops += projection[0]
-            vertex_params += projection[1]
-        if ops[v] == MAXPOOL3X3:
-            vertex_flops += 9 * width * pixels
-        else:
-            op_cost = _conv_bn(_KERNEL_SIZE[ops[v]], width, width, pixels)
-            vertex_flops += op_cost[0]
-            vertex_params += op_cost[1]
-        flops[v], params[v] = vertex_flops, vertex_params
-    if matrix[0][n - 1]:
-        projection = _conv_bn(1, in_channels, out_channels, pixels)
-        # With interior inputs the projection is added to their concatenation.
-        concat_sum = out_channels * pixels if n > 2 else 0
-        flops[-1], params[-1] = projection[0] + concat_sum, projection[1]
+_MODULES, _FIXED_FLOPS, _FIXED_PARAMS = _macro_modules()
+
+
+def _cost_arrays(matrices, ops):
+    """Per-vertex FLOPs and params of cells of one size in the 9 cells of the network.
+
+    ``matrices`` is an int64 array (B, n, n) of canonical cells and ``ops`` their op tuples.
+    The costs are those of the network the benchmark trained, in each cell's own vertex
+    order. Returns two int64 arrays of shape (B, 9, n).
+    """
+    n_cells, n_vertices = len(matrices), matrices.shape[1]
+    output = n_vertices - 1
+    kernel = np.array([[_KERNEL_SIZE.get(op, 0) for op in cell_ops] for cell_ops in ops])
+    kernel = kernel.reshape(n_cells, 1, n_vertices)
+    is_pool = np.array([[op == MAXPOOL3X3 for op in cell_ops] for cell_ops in ops])
+    is_pool = is_pool.reshape(n_cells, 1, n_vertices)
+    from_input = matrices[:, None, 0, :]
+    n_inputs = matrices.sum(axis=1)[:, None, :]
+    feeds_output = matrices[:, :, output].astype(bool)
+    feeds_output[:, 0] = False
+    feeder_rank = _feeder_ranks(matrices, ops, feeds_output)
+    in_channels, out_channels, pixels = (
+        np.array(column, dtype=np.int64)[None, :, None] for column in zip(*_MODULES)
+    )
+    widths = {
+        channels: _vertex_channels(matrices, feeds_output, feeder_rank, channels)
+        for channels in sorted({module[1] for module in _MODULES})
+    }
+    width = np.stack([widths[module[1]] for module in _MODULES], axis=1)  # (B, 9, n)
+    flops = (n_inputs - 1) * width * pixels + from_input * 2 * in_channels * width * pixels
+    flops += np.where(is_pool, 9 * width * pixels, 2 * kernel * kernel * width * width * pixels)
+    params = from_input * (in_channels * width + 2 * width)
+    params += np.where(is_pool, 0, kernel * kernel * width * width + 2 * width)
+    flops[:, :, [0, output]] = 0
+    params[:, :, [0, output]] = 0
+    # The output owns the projection of an input-output edge (1x1 convolution + batch
+    # norm), added to the concatenation of the interior inputs when there are any.
+    has_projection = from_input[:, :, output]
+    concat_sum = out_channels[..., 0] * pixels[..., 0] if n_vertices > 2 else 0
+    flops[:, :, output] = has_projection * (
+        2 * in_channels[..., 0] * out_channels[..., 0] * pixels[..., 0] + concat_sum
+    )
+    params[:, :, output] = has_projection * (
+        in_channels[..., 0] * out_channels[..., 0] + 2 * out_channels[..., 0]
+    )
     return flops, params
+
+
+def _vertex_channels(matrices, feeds_output, feeder_rank, out_channels):
+    """Channels of each vertex, as the official ``compute_vertex_channels``, for a batch.
+
+    The output's channels are split evenly among the vertices that feed it, the remainder
+    going one by one to the first of them in the trained network's order; every other
+    interior vertex takes the largest width among its interior successors.
+    """
+    n_vertices = matrices.shape[1]
+    fan_in = np.maximum(feeds_output.sum(axis=1), 1)[:, None]
+    width = np.where(
+        feeds_output,
+        out_channels // fan_in + (feeder_rank < out_channels % fan_in),
+        0,
+    )
+    for vertex in range(n_vertices - 3, 0, -1):
+        successors = matrices[:, vertex, vertex + 1 : n_vertices - 1] * width[:, vertex + 1 : -1]
+        width[:, vertex] = np.where(
+            feeds_output[:, vertex], width[:, vertex], successors.max(axis=1)
+        )
+    return width
+
+
+def _feeder_ranks(matrices, ops, feeds_output):
+    """Rank of each vertex feeding the output among those feeders, in the trained order.
+
+    Only cells whose output fan-in does not divide the channel counts (3 or 5 feeders) need
+    the trained order; for the others the given order gives the same widths.
+    """
+    ranks = np.cumsum(feeds_output, axis=1) - 1
+    fan_in = feeds_output.sum(axis=1)
+    uneven = np.flatnonzero(_MODULES[0][1] % np.maximum(fan_in, 1) != 0)
+    if len(uneven):
+        labels = np.array(
+            [[_OFFICIAL_LABEL[op] for op in ops[i][1:-1]] for i in uneven], dtype=np.int64
+        ).reshape(len(uneven), -1)
+        order = _benchmark_permutations(matrices[uneven], labels)
+        position = np.empty_like(order)
+        np.put_along_axis(position, order, np.arange(order.shape[1])[None, :], axis=1)
+        feeders = feeds_output[uneven]
+        before = feeders[:, None, :] & (position[:, None, :] < position[:, :, None])
+        ranks[uneven] = before.sum(axis=2)
+    return ranks
 
 
 @lru_cache(maxsize=1 << 16)
 def _cell_costs(cell):
-    """Costs of a canonical cell in the 9 cells of the CIFAR-10 network (cached).
+    """Costs of a canonical cell in the 9 cells of the CIFAR-10 network (cached)."""
+    flops, params = _cost_arrays(np.array([cell.matrix], dtype=np.int64), [cell.ops])
+    flops, params = flops[0], params[0]
+    flops.setflags(write=False)
+    params.setflags(write=False)
+    return _CellCosts(
+        flops,
+        params,
+        int(flops.sum()) + _FIXED_FLOPS,
+        int(params.sum()) + _FIXED_PARAMS,
+    )
 
-    The costs are those of the network the benchmark trained, whose vertices are in the
-    order of :func:`_benchmark_permutation`; the per-vertex arrays are returned in the
-    cell's own vertex order.
-    """
-    permutation = list(_benchmark_permutation(cell))
-    trained = _permute_cell(cell, permutation)
-    size = _IMAGE_SIZE
-    stem_flops, stem_params = _conv_bn(3, 3, _STEM_CHANNELS, size * size)
-    total_flops, total_params = stem_flops, stem_params
-    flops, params = [], []
-    in_channels = out_channels = _STEM_CHANNELS
-    module_costs = {}
-    for stack in range(_N_STACKS):
-        if stack > 0:
-            size //= 2
-            # The 2x2 max-pool that halves the resolution: 4 comparisons per output element.
-            total_flops += 4 * in_channels * size * size
-            out_channels *= 2
-        for _ in range(_CELLS_PER_STACK):
-            shape = (in_channels, out_channels, size * size)
-            if shape not in module_costs:
-                module_costs[shape] = _module_costs(trained, *shape)
-            flops.append(module_costs[shape][0])
-            params.append(module_costs[shape][1])
-            in_channels = out_channels
-    # Vertex i of the trained network is vertex permutation[i] of the given cell.
-    given_flops = np.zeros((len(flops), cell.n_vertices), dtype=np.int64)
-    given_params = np.zeros_like(given_flops)
-    given_flops[:, permutation] = flops
-    given_params[:, permutation] = params
-    given_flops.setflags(write=False)
-    given_params.setflags(write=False)
-    # Global average pooling (one addition per input element) and the dense classifier.
-    total_flops += int(given_flops.sum()) + out_channels * size * size
-    total_flops += 2 * out_channels * _N_CLASSES + _N_CLASSES
-    total_params += int(given_params.sum()) + out_channels * _N_CLASSES + _N_CLASSES
-    return _CellCosts(given_flops, given_params, int(total_flops), int(total_params))
+
+def _group_by_size(cells):
+    """``(positions, cells)`` for each number of vertices among ``cells``."""
+    groups = {}
+    for position, cell in enumerate(cells):
+        groups.setdefault(cell.n_vertices, []).append(position)
+    for positions in groups.values():
+        yield np.array(positions), [cells[i] for i in positions]
 
 
 def _padded_slots(n_vertices):
@@ -1022,15 +1190,40 @@ def _ordering_keys(matrix, labeling):
     ``permutations[p, i]``, and ``keys`` orders the reorderings as the official generator
     meets them (matrix bit mask first, then the ops, first interior vertex most significant).
     """
-    n_vertices = len(matrix)
+    keys = _batch_ordering_keys(np.asarray(matrix)[None], np.asarray(labeling)[None])[0]
+    perms = _interior_permutations(len(matrix))
+    valid = keys >= 0
+    return perms[valid], keys[valid]
+
+
+def _batch_ordering_keys(matrices, labelings):
+    """Generator keys of all interior permutations of a batch of cells of one size.
+
+    Returns an int64 array (B, n_permutations), -1 where the reordering is not
+    upper-triangular.
+    """
+    n_vertices = matrices.shape[1]
     perms = _interior_permutations(n_vertices)
     upper, lower, weights, label_weights = _ordering_tables(n_vertices)
-    permuted = matrix[perms[:, :, None], perms[:, None, :]].reshape(len(perms), -1)
-    keep = ~permuted[:, lower].any(axis=1)
-    perms = perms[keep]
-    keys = permuted[keep][:, upper].astype(np.int64) @ weights
-    labels = np.asarray(labeling, dtype=np.int64)[perms[:, 1:-1] - 1]
-    return perms, keys * len(_OFFICIAL_OPS) ** (n_vertices - 2) + labels @ label_weights
+    flat_index = (perms[:, :, None] * n_vertices + perms[:, None, :]).reshape(len(perms), -1)
+    permuted = matrices.reshape(len(matrices), -1)[:, flat_index]
+    keys = permuted[:, :, upper].astype(np.int64) @ weights
+    labels = np.asarray(labelings, dtype=np.int64)[:, perms[:, 1:-1] - 1]
+    keys = keys * len(_OFFICIAL_OPS) ** (n_vertices - 2) + labels @ label_weights
+    return np.where(permuted[:, :, lower].any(axis=2), -1, keys)
+
+
+def _benchmark_permutations(matrices, labelings, chunk=4096):
+    """Trained vertex order of a batch of cells of one size, as (B, n) permutations."""
+    perms = _interior_permutations(matrices.shape[1])
+    found = []
+    for start in range(0, len(matrices), chunk):
+        keys = _batch_ordering_keys(
+            matrices[start : start + chunk], labelings[start : start + chunk]
+        )
+        keys = np.where(keys < 0, np.iinfo(np.int64).max, keys)
+        found.append(perms[keys.argmin(axis=1)])
+    return np.concatenate(found) if found else np.empty((0, matrices.shape[1]), np.intp)
 
 
 @cache

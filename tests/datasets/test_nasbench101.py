@@ -97,8 +97,10 @@ def test_official_layout_averages_the_runs(raw_official, metric, epochs, field):
     ]
     np.testing.assert_allclose(data.y, expected, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(data.hashes, list(raw_official))
-    times = [np.mean([run["final_training_time"] for run in r["computed"]["108"]])
-             for r in raw_official.values()]
+    times = [
+        np.mean([run["final_training_time"] for run in r["computed"]["108"]])
+        for r in raw_official.values()
+    ]
     np.testing.assert_allclose(data.training_time, times)
     np.testing.assert_array_equal(
         data.params, [r["fixed"]["trainable_parameters"] for r in raw_official.values()]
@@ -210,11 +212,11 @@ def test_bad_official_and_nar_records(raw_official, raw_nar, tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"[{\"hash\": ", "not a valid JSON file"),
+        (b'[{"hash": ', "not a valid JSON file"),
         (b"\x1f\x8b\x08\x00garbage", "corrupt gzip|not a valid JSON"),
         (b"[]", "not a NAS-Bench-101 file"),
-        (b"{\"a\": [1, 2]}", "not a NAS-Bench-101 file"),
-        (b"[{\"arch_str\": \"|none~0|\"}]", "not a NAS-Bench-101 file"),
+        (b'{"a": [1, 2]}', "not a NAS-Bench-101 file"),
+        (b'[{"arch_str": "|none~0|"}]', "not a NAS-Bench-101 file"),
     ],
 )
 def test_malformed_files(tmp_path, content, message):

@@ -252,6 +252,24 @@ def test_invalid_canonical_looking_cell_is_rejected(space):
         space.validate(fake)
 
 
+def test_validate_all_fast_path_agrees_with_validate(space):
+    cells = space.sample(40, random_state=1) + [space.validate(SMALL)]
+    # vertex 2 lies on no input-output path: a canonical-looking cell that needs pruning
+    unpruned = NASBench101Cell(
+        ((0, 1, 0, 1), (0, 0, 0, 1), (0, 0, 0, 0), (0, 0, 0, 0)), ("input", C1, MP, "output")
+    )
+    with_bools = NASBench101Cell(((False, True), (False, False)), ("input", "output"))
+    mixed = [*cells, unpruned, with_bools, SMALL]
+    assert space.validate_all(mixed) == [space.validate(arch) for arch in mixed]
+    assert space.validate_all([unpruned])[0].ops == ("input", C1, "output")
+    fake = NASBench101Cell(((0, 1, 0), (0, 0, 1), (0, 1, 0)), ("input", C3, "output"))
+    with pytest.raises(ValueError, match="index 41 is invalid: the cell has a cycle"):
+        space.validate_all([*cells, fake])
+    unknown = NASBench101Cell(((0, 1, 0), (0, 0, 1), (0, 0, 0)), ("input", "conv", "output"))
+    with pytest.raises(ValueError, match="index 0 is invalid: unknown op"):
+        space.patch_features([unknown, *cells])
+
+
 def test_validate_all_names_the_index(space):
     with pytest.raises(ValueError, match="index 1 .*unknown op"):
         bad = ([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv", "output"])
@@ -307,6 +325,16 @@ def test_trainable_parameters_match_all_20k_records(space, records, record_cells
         if space.trainable_parameters(c) != r["trainable_parameters"]
     ]
     assert mismatched == []
+
+
+def test_batch_total_costs_match_records_and_single_cells(space, records, record_cells):
+    flops, params = space.total_costs(record_cells)
+    np.testing.assert_array_equal(params, [r["trainable_parameters"] for r in records])
+    for index in range(0, len(record_cells), 997):
+        assert space.total_cost(record_cells[index]) == {
+            "flops": flops[index],
+            "params": params[index],
+        }
 
 
 def test_official_records_are_in_benchmark_order(space, official_records, nar_example):
