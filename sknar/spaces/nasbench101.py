@@ -123,6 +123,16 @@ class NASBench101Space(SearchSpace):
         9, the cells of the macro network (``stack0/module0`` ... ``stack2/module2``).
     cost_datasets : None
         The benchmark only has a CIFAR-10 network.
+    cell_names : tuple of str
+        Names of the 9 cells, ``"stack0/module0"`` ... ``"stack2/module2"``, the row order
+        of :meth:`cost_features`.
+
+    Notes
+    -----
+    The parameter count and the FLOPs of a cell depend on its vertex order: when the
+    output's channels do not split evenly among the vertices feeding it, the first of them
+    get one channel more. Costs are always those of the network the benchmark trained
+    (the vertex order of :meth:`benchmark_order`), reported per vertex of the order given.
 
     Examples
     --------
@@ -375,7 +385,9 @@ class NASBench101Space(SearchSpace):
         projection of an input-output edge and its sum with the concatenation. A convolution
         counts 2 FLOPs per multiply-add, a sum of ``k`` tensors ``k - 1`` per element, a
         max-pool 9 per output element; batch norm and ReLU count parameters (gamma and beta)
-        but no FLOPs.
+        but no FLOPs. The network is the one the benchmark trained for this cell (see
+        :meth:`benchmark_order`); column ``j`` is the cost of vertex ``j`` of the cell as
+        given.
 
         Parameters
         ----------
