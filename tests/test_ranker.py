@@ -198,3 +198,17 @@ def test_pipeline_reads_the_token_layout_from_the_encoder():
     assert (ranker.n_patches_, ranker.patch_size_, ranker.n_op_codes_) == (31, 4, 5)
     tau = kendall_tau(bench.y[test], model.predict([bench.archs[i] for i in test]))
     assert tau > 0.4
+
+
+def test_thread_setting_is_restored(data):
+    X_train, y_train, X_test, _ = data
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ranker = NARRanker(n_threads=1, random_state=0, **dict(TINY, max_epochs=1))
+        ranker.fit(X_train, y_train).predict(X_test)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+    with pytest.raises(ValueError, match="n_threads"):
+        NARRanker(n_threads=0, **TINY).fit(X_train, y_train)
