@@ -520,6 +520,15 @@ class NASBench101Space(SearchSpace):
     def op_code(self, op_name):
         """Integer code of an op in the op-code patch (input 1 ... output 5).
 
+        Parameters
+        ----------
+        op_name : str
+            ``"input"``, ``"output"`` or one of ``op_names``.
+
+        Returns
+        -------
+        code : int
+
         Examples
         --------
         >>> from sknar.spaces.nasbench101 import NASBench101Space
@@ -597,6 +606,15 @@ class NASBench101Space(SearchSpace):
     def to_networkx(self, arch):
         """The cell as a DiGraph with nodes ``0..n-1`` carrying an ``op`` attribute.
 
+        Parameters
+        ----------
+        arch : architecture
+            Any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        graph : networkx.DiGraph
+
         Examples
         --------
         >>> from sknar.spaces.nasbench101 import NASBench101Space
@@ -619,6 +637,15 @@ class NASBench101Space(SearchSpace):
 
         The nodes must be the integers ``0..n-1`` (their order is the vertex order) and
         carry an ``op`` attribute.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph
+            A cell graph with an ``op`` attribute on every node.
+
+        Returns
+        -------
+        cell : NASBench101Cell
 
         Examples
         --------
