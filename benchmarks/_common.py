@@ -193,6 +193,9 @@ def nar_ranker(*, preset=None, seed=0, quick=False, **params):
     from sknar.ranker import NARRanker
 
     kwargs = {"random_state": seed}
+    # Set by ``--nar-device``; an environment variable reaches parallel worker processes.
+    if os.environ.get("SKNAR_BENCH_DEVICE"):
+        kwargs["device"] = os.environ["SKNAR_BENCH_DEVICE"]
     if preset is not None:
         kwargs["preset"] = preset
     ranker = NARRanker(**kwargs)
@@ -438,6 +441,7 @@ def machine_info():
         "usable_cpus": usable,
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "nar_device": os.environ.get("SKNAR_BENCH_DEVICE", "cpu"),
         "versions": {
             name: _version(name)
             for name in (

@@ -8,6 +8,7 @@ Examples::
 
 import argparse
 import datetime
+import os
 import sys
 import time
 import warnings
@@ -79,6 +80,11 @@ def parse_args(argv=None):
         "quiet machine)",
     )
     parser.add_argument(
+        "--nar-device",
+        default=None,
+        help="torch device of every NARRanker (e.g. cuda); recorded in the machine info",
+    )
+    parser.add_argument(
         "--report-only", action="store_true", help="only regenerate the report from --out"
     )
     parser.add_argument("--no-progress", action="store_true")
@@ -147,7 +153,7 @@ def run_suite(
     tag=None,
     jobs=1,
     progress=True,
-    checkpoint_s=60.0,
+    checkpoint_s=0.0,
 ):
     """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
     module = SUITES[name]
@@ -200,6 +206,8 @@ def _finish(payload, started, n_done, *, complete):
 def main(argv=None):
     args = parse_args(argv)
     common.ensure_data_home()
+    if args.nar_device:
+        os.environ["SKNAR_BENCH_DEVICE"] = args.nar_device
     names = list(SUITES) if args.suite == "all" else [args.suite]
     if args.report_only:
         names = []

@@ -112,7 +112,7 @@ def write_results_md(out_dir, target=common.RESULTS_MD, plots=True):
         "",
         "Every number below was measured by `python -m benchmarks.run` and is stored with its "
         f"seeds, library versions and machine in `{_rel(out_dir, target)}/<suite>.json`. "
-        "sknar and the baselines ran side by side on the same splits and seeds.",
+        "Within each file, sknar and the baselines ran side by side on the same splits and seeds.",
         "",
         "| results | what ran | seeds | wall time | machine | finished |",
         "|---|---|---|---|---|---|",

@@ -177,6 +177,13 @@ def report(payload):
 def answer(payload):
     """Bullet lines: does NARRanker beat each baseline, and by how much."""
     rows = verdicts(payload["records"])
+    table = summary_table(payload["records"])
+    if not rows and all(all(m.startswith("NAR") for m in cell) for cell in table.values()):
+        return ["- No baseline in this run: NARRanker alone, mean Kendall tau:"] + [
+            f"  - {common.BENCHMARK_LABELS.get(key, key)}, {n_train}: "
+            + ", ".join(f"{m} {v[0]:.3f}" for m, v in cell.items())
+            for (key, n_train), cell in table.items()
+        ]
     if not rows:
         return [
             "- NARRanker was not in this run; the best baseline of each cell (mean Kendall "

@@ -146,7 +146,7 @@ def run_search(key, method, seed, config, quick, **searcher_kwargs):
         "method": method,
         "seed": seed,
         "budget": config["budget"],
-        "values": np.round(result.values, 6).tolist(),
+        "values": result.values.tolist(),
         "best_at": {str(c): float(best[c - 1]) for c in CHECKPOINTS if c <= len(best)},
         "best": result.best_value,
         "best_report": result.best_report_value,
