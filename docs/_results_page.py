@@ -132,10 +132,12 @@ def markdown_to_rst(markdown, source_dir, image_dir, image_prefix):
     markdown = re.sub(r"<!--.*?-->", "", markdown, flags=re.S)
     lines = markdown.splitlines()
     underline = _heading_levels(lines)
-    out, index = [], 0
+    out, index, lists = [], 0, _ListState()
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
+        if _ends_lists(stripped):
+            lists.close()
         if stripped.startswith("```"):
             language = stripped[3:].strip().lower() or "text"
             language = language if language in CODE_LANGUAGES else "text"
@@ -173,35 +175,72 @@ def markdown_to_rst(markdown, source_dir, image_dir, image_prefix):
             continue
         item = _LIST_ITEM.match(line)
         if item:
-            depth = len(item.group("indent").expandtabs(4)) // 2
-            previous = out[-1] if out else ""
-            if previous.strip() and _list_depth(previous) != depth:
-                out.append("")
             marker = item.group("marker")
             marker = "-" if marker in "-*+" else marker.rstrip(").") + "."
-            out.append("  " * depth + f"{marker} {convert_inline(item.group('text'))}")
+            marker_col = lists.open_item(len(item.group("indent").expandtabs(4)), len(marker))
+            if out and out[-1].strip() and marker_col != lists.previous_marker_col:
+                out.append("")  # reST needs a blank line around a nested list
+            lists.previous_marker_col = marker_col
+            out.append(" " * marker_col + f"{marker} {convert_inline(item.group('text'))}")
             index += 1
             continue
         if stripped.startswith(">"):
+            lists.close()
             out += ["", "   " + convert_inline(stripped.lstrip("> ")), ""]
             index += 1
             continue
         if not stripped:
             out.append("")
-        elif out and _LIST_ITEM.match(out[-1]) and line.startswith(" "):
-            # A continuation line of a list item: keep it aligned with the item's text.
-            depth = _list_depth(out[-1])
-            out.append("  " * depth + "  " + convert_inline(stripped))
+        elif lists.open and line[:1].isspace():
+            # A continuation line of a list item: align it with the item's text.
+            out.append(" " * lists.text_col + convert_inline(stripped))
         else:
-            if out and out[-1].startswith(("  ", "-", "*")) and out[-1].strip():
+            if lists.open and out and out[-1].strip():
                 out.append("")
+            lists.close()
             out.append(convert_inline(stripped))
         index += 1
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
 
 
-def _list_depth(rst_line):
-    return (len(rst_line) - len(rst_line.lstrip(" "))) // 2
+def _ends_lists(stripped):
+    """Code, headings, tables, images and rules end any open list."""
+    return stripped.startswith(("```", "#", "|", "![")) or bool(
+        re.fullmatch(r"(-{3,}|\*{3,}|_{3,})", stripped)
+    )
+
+
+class _ListState:
+    """Open list items: their Markdown indent and the reST columns of marker and text."""
+
+    def __init__(self):
+        self.stack = []  # (markdown indent, marker column, text column)
+        self.previous_marker_col = None
+
+    @property
+    def open(self):
+        return bool(self.stack)
+
+    @property
+    def text_col(self):
+        return self.stack[-1][2]
+
+    def open_item(self, md_indent, marker_width):
+        """Record a new item; return the reST column of its marker."""
+        while self.stack and self.stack[-1][0] > md_indent:
+            self.stack.pop()
+        if self.stack and self.stack[-1][0] == md_indent:
+            marker_col = self.stack.pop()[1]
+        elif self.stack:
+            marker_col = self.stack[-1][2]  # nested: under the parent's text
+        else:
+            marker_col = 0
+        self.stack.append((md_indent, marker_col, marker_col + marker_width + 1))
+        return marker_col
+
+    def close(self):
+        self.stack.clear()
+        self.previous_marker_col = None
 
 
 def write_results_page(results_md, target, image_dir):

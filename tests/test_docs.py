@@ -210,9 +210,12 @@ Ran with `torch` on 2 cores, see [the suite](https://example.org). A name_ with 
 
 - first point with `code`
   - nested point
-- second point
+- second point, long enough
+  to continue on a second line
+  and a third (with parentheses)
 
 1. one
+   - nested under a number
 2. two
 
 ![curve](results/curve.png)
@@ -239,6 +242,9 @@ def test_results_page_converts_the_report_to_valid_rest(results_page, tmp_path):
     assert ".. image:: generated/images/curve.png" in rst
     assert (images / "curve.png").read_bytes() == b"\x89PNG fake"
     assert "1. one" in rst and "python -m benchmarks.run --quick" in rst
+    # continuation lines stay inside their item, nested lists sit under the parent's text
+    assert "- second point, long enough\n  to continue on a second line\n  and a third" in rst
+    assert "\n   - nested under a number" in rst
 
 
 def test_results_page_reports_a_missing_figure_instead_of_failing(results_page, tmp_path):
