@@ -156,7 +156,7 @@ def markdown_to_rst(markdown, source_dir, image_dir, image_prefix):
             index += 1
             continue
         if stripped.startswith("|") and index + 1 < len(lines) and _TABLE_RULE.match(
-            lines[index + 1]
+            lines[index + 1].strip()
         ):
             rows = []
             while index < len(lines) and lines[index].strip().startswith("|"):

@@ -216,7 +216,11 @@ Ran with `torch` on 2 cores, see [the suite](https://example.org). A name_ with 
 
 1. one
    - nested under a number
-2. two
+2. two, with a table:
+
+   | a | b |
+   |---|---|
+   | 1 | 2 |
 
 ![curve](results/curve.png)
 
@@ -245,6 +249,7 @@ def test_results_page_converts_the_report_to_valid_rest(results_page, tmp_path):
     # continuation lines stay inside their item, nested lists sit under the parent's text
     assert "- second point, long enough\n  to continue on a second line\n  and a third" in rst
     assert "\n   - nested under a number" in rst
+    assert rst.count(".. list-table::") == 2
 
 
 def test_results_page_reports_a_missing_figure_instead_of_failing(results_page, tmp_path):
