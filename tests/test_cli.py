@@ -310,6 +310,7 @@ def test_format_table_aligns_columns():
 # --- with the ranker: tiny settings -------------------------------------------------------
 
 
+@pytest.mark.slow  # the whole demo: ranks all 26,006 held-out architectures twice
 def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     status, out, err = _run(
         ["demo", "--n-train", "60", "--max-epochs", "3", "--budget", "25", "--seed", "1",
