@@ -85,6 +85,12 @@ def parse_args(argv=None):
         help="torch device of every NARRanker (e.g. cuda); recorded in the machine info",
     )
     parser.add_argument(
+        "--report-runs",
+        nargs="+",
+        default=None,
+        help="only these result files (names without .json) go into the report",
+    )
+    parser.add_argument(
         "--report-only", action="store_true", help="only regenerate the report from --out"
     )
     parser.add_argument("--no-progress", action="store_true")
@@ -243,7 +249,7 @@ def main(argv=None):
     if report is None:
         default_out = Path(args.out).resolve() == common.DEFAULT_OUT.resolve()
         report = common.RESULTS_MD if default_out else Path(args.out) / "RESULTS.md"
-    print(f"report: {write_results_md(args.out, report)}", file=sys.stderr)
+    print(f"report: {write_results_md(args.out, report, runs=args.report_runs)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

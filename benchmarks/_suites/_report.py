@@ -9,13 +9,16 @@ SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation")
 NOTES_FILE = "notes.md"
 
 
-def load_payloads(out_dir):
-    """``{run label: payload}`` of ``<suite>.json`` and ``<suite>-<tag>.json``, suite order."""
+def load_payloads(out_dir, runs=None):
+    """``{run label: payload}`` of ``<suite>.json`` and ``<suite>-<tag>.json``, suite order.
+
+    ``runs`` keeps only the named labels (file names without ``.json``).
+    """
     payloads = {}
     for name in SUITE_ORDER:
         paths = [Path(out_dir) / f"{name}.json", *sorted(Path(out_dir).glob(f"{name}-*.json"))]
         for path in paths:
-            if path.is_file():
+            if path.is_file() and (runs is None or path.stem in runs):
                 payloads[path.stem] = json.loads(path.read_text())
     return payloads
 
@@ -98,13 +101,13 @@ def _answers(payloads):
     return lines
 
 
-def write_results_md(out_dir, target=common.RESULTS_MD, plots=True):
-    """Regenerate the report from the JSON files of ``out_dir``; return its path."""
+def write_results_md(out_dir, target=common.RESULTS_MD, plots=True, runs=None):
+    """Regenerate the report from the JSON files of ``out_dir`` (or only ``runs``)."""
     from . import SUITES
 
     out_dir = Path(out_dir)
     target = Path(target)
-    payloads = load_payloads(out_dir)
+    payloads = load_payloads(out_dir, runs)
     lines = [
         "# sknar benchmark results",
         "",
