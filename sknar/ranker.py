@@ -64,7 +64,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     n_tiers : int, default=5
-        Number of quality tiers (tier 0 = best).
+        Number of quality tiers (tier 0 = best). 1 trains the pairwise rank loss alone
+        (plain ranking, the ablation of the tiers).
     preset : {"fast", "paper"}, default="fast"
         Default model size and training schedule. ``"fast"`` is tuned for a laptop CPU;
         ``"paper"`` uses the reference NAS-Bench-201 configuration (d_model 128, 6 layers,
@@ -113,8 +114,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
     ----------
     net_ : sknar._net.NARNet
         The fitted skorch net.
-    tier_transformer_ : TierTransformer
-        Maps training accuracies to tiers.
+    tier_transformer_ : TierTransformer or None
+        Maps training accuracies to tiers (None when ``n_tiers=1``).
     n_tiers_ : int
         Number of tiers actually fitted.
     n_patches_, patch_size_ : int
@@ -211,11 +212,17 @@ class NARRanker(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
             )
-        self.tier_transformer_ = TierTransformer(n_tiers=self.n_tiers).fit(y)
-        self.n_tiers_ = self.tier_transformer_.n_tiers_
+        if self.n_tiers == 1:
+            # One tier: the tier head has nothing to learn and NAR reduces to pairwise ranking.
+            self.tier_transformer_ = None
+            self.n_tiers_ = 1
+            tiers = np.zeros(len(y))
+        else:
+            self.tier_transformer_ = TierTransformer(n_tiers=self.n_tiers).fit(y)
+            self.n_tiers_ = self.tier_transformer_.n_tiers_
+            tiers = self.tier_transformer_.transform(y)
         self.n_patches_, self.patch_size_ = n_patches, patch_size
         self.n_op_codes_ = _count_op_codes(X[:, : patch_size * patch_size])
-        tiers = self.tier_transformer_.transform(y)
         targets = np.column_stack([tiers, y]).astype(np.float32)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with _forked_torch_rng(seed, self.device), _torch_threads(self.n_threads):

@@ -212,3 +212,11 @@ def test_thread_setting_is_restored(data):
         torch.set_num_threads(previous)
     with pytest.raises(ValueError, match="n_threads"):
         NARRanker(n_threads=0, **TINY).fit(X_train, y_train)
+
+
+def test_one_tier_is_plain_pairwise_ranking(data):
+    X_train, y_train, X_test, y_test = data
+    ranker = NARRanker(random_state=0, **dict(TINY, n_tiers=1)).fit(X_train, y_train)
+    assert ranker.tier_transformer_ is None
+    np.testing.assert_allclose(ranker.predict_proba(X_test), 1.0)
+    assert ranker.score(X_test, y_test) > 0.5
