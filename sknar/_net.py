@@ -14,7 +14,10 @@ class NARNet(NeuralNet):
     """A :class:`skorch.NeuralNet` that trains :class:`~sknar.nn.NARModule`.
 
     The target ``y`` is a float array of shape (n, 2): column 0 the tier label (0 = best),
-    column 1 the accuracy, which orders the pairs of the rank loss. :meth:`get_loss` is the
+    column 1 the accuracy, which orders the pairs of the rank loss. For soft tier targets
+    (e.g. :meth:`sknar.TierTransformer.soft_transform`), append them: shape
+    (n, 2 + n_tiers), columns 2 onwards one probability row per sample; column 0 is then
+    ignored by the loss. :meth:`get_loss` is the
     override point: it splits ``y`` and calls the criterion with the module's two outputs.
     Everything else is skorch: route module settings with ``module__d_model=...``, the rank
     loss weight with ``criterion__rank_loss_weight=...``, add callbacks, ``save_params`` and
@@ -96,6 +99,6 @@ class NARNet(NeuralNet):
         """Tier cross-entropy plus the weighted pairwise rank loss of this batch."""
         tier_logits, scores = y_pred
         y_true = to_tensor(y_true, device=self.device)
-        tiers = y_true[:, 0].long()
+        tiers = y_true[:, 2:] if y_true.shape[1] > 2 else y_true[:, 0].long()
         accuracies = y_true[:, 1]
         return self.criterion_(tier_logits, scores, tiers, accuracies)

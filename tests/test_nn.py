@@ -96,3 +96,22 @@ def test_nar_loss_adds_the_weighted_rank_loss():
                          cross_entropy)
     assert torch.isclose(NARLoss(rank_loss_weight=2.5)(logits, scores, tiers, accuracies),
                          cross_entropy + 2.5 * rank)
+
+
+def test_nar_loss_accepts_soft_tier_targets():
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 1.0, 0.3]])
+    soft = torch.tensor([[0.8, 0.2, 0.0], [0.1, 0.8, 0.1]])
+    expected = -(soft * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    value = NARLoss(rank_loss_weight=0.0)(logits, torch.zeros(2), soft, torch.zeros(2))
+    assert torch.isclose(value, expected)
+    hard = NARLoss(rank_loss_weight=0.0)(logits, torch.zeros(2), torch.tensor([0, 1]),
+                                         torch.zeros(2))
+    assert not torch.isclose(value, hard)
+
+
+def test_module_runs_without_cuda_state_and_moves_with_to(module):
+    # No module-level device: the module is wherever its parameters are.
+    assert all(p.device.type == "cpu" for p in module.parameters())
+    double = module.to(torch.float64)
+    tier_logits, scores = double(torch.randn(3, 12, dtype=torch.float64))
+    assert tier_logits.dtype == scores.dtype == torch.float64

@@ -220,3 +220,47 @@ def test_one_tier_is_plain_pairwise_ranking(data):
     assert ranker.tier_transformer_ is None
     np.testing.assert_allclose(ranker.predict_proba(X_test), 1.0)
     assert ranker.score(X_test, y_test) > 0.5
+
+
+def test_a_ranker_fitted_on_cuda_loads_and_predicts_on_cpu(fitted, data):
+    import copy
+    import warnings
+
+    _, _, X_test, _ = data
+    on_gpu = copy.copy(fitted)
+    # What a ranker fitted with device="cuda" carries; its tensors are saved device-free by
+    # skorch and mapped to the CPU when no GPU is there.
+    on_gpu.net_ = copy.copy(fitted.net_)
+    on_gpu.net_.device = "cuda"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored = pickle.loads(pickle.dumps(on_gpu))
+    if not torch.cuda.is_available():
+        assert str(restored.net_.device) == "cpu"
+    np.testing.assert_allclose(restored.predict(X_test), fitted.predict(X_test), rtol=1e-5)
+
+
+def test_narnet_routes_module_parameters_and_takes_soft_tier_targets():
+    from sknar._net import NARNet
+    from sknar.tiers import TierTransformer
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(48, 2 * 3 * 3).astype(np.float32)
+    accuracy = X.sum(axis=1)
+    tiers = TierTransformer(n_tiers=3).fit(accuracy)
+    soft = tiers.soft_transform(accuracy)
+    y = np.column_stack([tiers.transform(accuracy), accuracy, soft]).astype(np.float32)
+    net = NARNet(module__n_patches=2, module__patch_size=3, module__n_tiers=3,
+                 module__d_model=8, module__n_heads=2, module__d_ff=8, max_epochs=3,
+                 criterion__rank_loss_weight=0.5)
+    net.fit(X, y)
+    assert net.module_.tier_embeddings.shape == (3, 8)
+    assert net.criterion_.rank_loss_weight == 0.5
+    assert net.train_split is None and net.verbose == 0
+    assert len(net.history) == 3 and np.isfinite(net.history[-1, "train_loss"])
+    y_true = torch.as_tensor(y)
+    with torch.no_grad():
+        y_pred = net.forward(X, training=False)
+        soft_loss = net.get_loss(y_pred, y_true)
+        hard_loss = net.get_loss(y_pred, y_true[:, :2])
+    assert not torch.isclose(soft_loss, hard_loss)

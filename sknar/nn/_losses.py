@@ -69,8 +69,9 @@ class NARLoss(nn.Module):
             Tier logits, column 0 the top tier.
         scores : torch.Tensor of shape (n,)
             Auxiliary scores.
-        tiers : torch.LongTensor of shape (n,)
-            True tier labels (0 = best).
+        tiers : torch.LongTensor of shape (n,) or torch.Tensor of shape (n, n_tiers)
+            True tier labels (0 = best), or soft targets: one probability row per sample
+            (e.g. ordinal targets that put some mass on the neighbouring tiers).
         accuracies : torch.Tensor of shape (n,)
             True accuracies, which order the pairs of the rank loss.
 
