@@ -1,5 +1,8 @@
 """NARNet: the skorch layer of NAR, for users who want skorch's machinery directly."""
 
+import math
+from functools import partial
+
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import GradientNormClipping, LRScheduler
@@ -25,7 +28,8 @@ class NARNet(NeuralNet):
 
     Defaults differ from skorch's where skorch's would surprise here: no validation split
     (``train_split=None``), quiet (``verbose=0``), AdamW, a cosine learning-rate schedule over
-    ``max_epochs`` and gradient-norm clipping at 1.0 (set ``callbacks`` to replace them).
+    ``max_epochs`` (after ``warmup_epochs`` of linear warm-up) and gradient-norm clipping at
+    1.0 (set ``callbacks`` to replace them).
     Most users want :class:`~sknar.NARRanker`, which builds a NARNet inside ``fit``.
 
     Parameters
@@ -36,6 +40,9 @@ class NARNet(NeuralNet):
         Called as ``criterion(tier_logits, scores, tiers, accuracies)``.
     optimizer : torch optimizer class, default=torch.optim.AdamW
         The optimizer.
+    warmup_epochs : int, default=0
+        Epochs of linear learning-rate warm-up before the cosine decay (only with the
+        default callbacks).
     train_split : callable or None, default=None
         skorch's validation split; None trains on all the data given.
     callbacks : list or None, default=None
@@ -68,6 +75,7 @@ class NARNet(NeuralNet):
         train_split=None,
         callbacks=None,
         verbose=0,
+        warmup_epochs=0,
         **kwargs,
     ):
         super().__init__(
@@ -79,6 +87,7 @@ class NARNet(NeuralNet):
             verbose=verbose,
             **kwargs,
         )
+        self.warmup_epochs = warmup_epochs
 
     def get_default_callbacks(self):
         defaults = list(super().get_default_callbacks())
@@ -87,8 +96,13 @@ class NARNet(NeuralNet):
                 (
                     "lr_scheduler",
                     LRScheduler(
-                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-                        T_max=max(int(self.max_epochs), 1),
+                        policy=torch.optim.lr_scheduler.LambdaLR,
+                        # A partial of a module-level function, so that the net pickles.
+                        lr_lambda=partial(
+                            warmup_cosine_factor,
+                            warmup_epochs=int(self.warmup_epochs),
+                            total_epochs=int(self.max_epochs),
+                        ),
                     ),
                 ),
                 ("gradient_clipping", GradientNormClipping(gradient_clip_value=1.0)),
@@ -102,3 +116,32 @@ class NARNet(NeuralNet):
         tiers = y_true[:, 2:] if y_true.shape[1] > 2 else y_true[:, 0].long()
         accuracies = y_true[:, 1]
         return self.criterion_(tier_logits, scores, tiers, accuracies)
+
+
+def warmup_cosine_factor(epoch, warmup_epochs, total_epochs):
+    """Learning-rate factor of ``epoch``: linear warm-up, then a cosine decay towards zero.
+
+    Parameters
+    ----------
+    epoch : int
+        Epochs done so far (0 for the first epoch).
+    warmup_epochs : int
+        Epochs of linear warm-up; 0 starts at the full learning rate.
+    total_epochs : int
+        Length of the whole schedule.
+
+    Returns
+    -------
+    factor : float
+        Multiplier of the base learning rate, in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from sknar._net import warmup_cosine_factor
+    >>> [round(warmup_cosine_factor(e, 2, 6), 3) for e in range(6)]
+    [0.333, 0.667, 1.0, 0.854, 0.5, 0.146]
+    """
+    if epoch < warmup_epochs:
+        return (epoch + 1) / (warmup_epochs + 1)
+    decay_epochs = max(total_epochs - warmup_epochs, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(epoch - warmup_epochs, decay_epochs) / decay_epochs))

@@ -264,3 +264,19 @@ def test_narnet_routes_module_parameters_and_takes_soft_tier_targets():
         soft_loss = net.get_loss(y_pred, y_true)
         hard_loss = net.get_loss(y_pred, y_true[:, :2])
     assert not torch.isclose(soft_loss, hard_loss)
+
+
+def test_narnet_learning_rate_warms_up_then_decays():
+    from sknar._net import NARNet
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(16, 2 * 2 * 2).astype(np.float32)
+    y = np.column_stack([rng.randint(0, 2, 16), rng.rand(16)]).astype(np.float32)
+    net = NARNet(module__n_patches=2, module__patch_size=2, module__n_tiers=2,
+                 module__d_model=8, module__n_heads=2, module__d_ff=8, max_epochs=6,
+                 lr=0.1, warmup_epochs=2)
+    lrs = net.fit(X, y).history[:, "event_lr"]
+    assert lrs[0] < lrs[1] < lrs[2] == pytest.approx(0.1)
+    assert lrs[2] > lrs[3] > lrs[4] > lrs[5] > 0.0
+    restored = pickle.loads(pickle.dumps(net))  # the schedule pickles with the net
+    np.testing.assert_array_equal(restored.forward(X)[1].numpy(), net.forward(X)[1].numpy())
