@@ -524,8 +524,9 @@ class TierSearch:
        ``n_tiers`` quantile tiers of the values);
     3. each round, draw ``n_candidates`` new architectures with the sampler (never one already
        evaluated), score them with the ranker and evaluate the ``top_k`` best;
-    4. with ``refit=True``, refit the ranker and the sampler on everything evaluated before
-       the next round;
+    4. refit the ranker and the sampler on everything evaluated before the next round
+       (``refit=True``), before every ``refit``-th round (an int: refits cost the most with
+       a neural ranker), or never (``False``);
     5. stop when the budget (oracle calls, the initial ones included) is spent, or after
        ``n_rounds`` rounds.
 
@@ -546,8 +547,10 @@ class TierSearch:
         Candidates evaluated per round (fewer in the last round if the budget is short).
     n_rounds : int or None, default=None
         Most rounds after the initial evaluations; None runs until the budget is spent.
-    refit : bool, default=True
-        Refit ranker and sampler on all evaluations before each round.
+    refit : bool or int, default=True
+        Refit ranker and sampler on all evaluations before each round (True), before every
+        ``refit``-th round (an int ``k >= 1``: rounds ``k``, ``2k``, ... after the first fit),
+        or only once on the initial evaluations (False).
     n_tiers : int, default=5
         Quality tiers the sampler is fitted on.
     random_state : int, RandomState instance or None, default=None
@@ -558,6 +561,8 @@ class TierSearch:
     ----------
     ranker_, sampler_ : estimators
         The last fitted ranker and sampler.
+    n_fits_ : int
+        How many times the ranker was fitted in the last run.
     result_ : SearchResult
         The result of the last run.
 
@@ -617,12 +622,20 @@ class TierSearch:
         _check_int(self.n_tiers, "n_tiers", 2)
         if self.n_rounds is not None:
             _check_int(self.n_rounds, "n_rounds", 0)
+        refit_every = self._refit_every()
         if top_k > self.n_candidates:
             raise ValueError(
                 f"top_k ({top_k}) must not exceed n_candidates ({self.n_candidates})."
             )
         if n_initial > budget:
             raise ValueError(f"n_initial ({n_initial}) exceeds the budget ({budget}).")
+        return refit_every
+
+    def _refit_every(self):
+        """Rounds between refits; 0 means never refit."""
+        if isinstance(self.refit, (bool, np.bool_)):
+            return int(bool(self.refit))
+        return _check_int(self.refit, "refit", 1)
 
     def _fit(self, evaluations, rng):
         archs, values = list(evaluations.archs), np.asarray(evaluations.values)
@@ -631,6 +644,7 @@ class TierSearch:
         tiers = TierTransformer(n_tiers=self.n_tiers).fit_transform(values)
         self.sampler_ = clone(self.sampler).set_params(random_state=_seed(rng))
         self.sampler_.fit(archs, tiers)
+        self.n_fits_ += 1
 
     def run(self, oracle, budget):
         """Search for ``budget`` oracle calls; return a :class:`SearchResult`.
@@ -648,13 +662,14 @@ class TierSearch:
             Every query with its value, the best-so-far curve and the best architecture.
         """
         evaluations = _Evaluations(self.space, oracle, budget)
-        self._check_params(evaluations.budget)
+        refit_every = self._check_params(evaluations.budget)
         rng = check_random_state(self.random_state)
+        self.n_fits_ = 0
         for arch in self.space.sample(self.n_initial, random_state=_seed(rng)):
             evaluations.evaluate(arch)
         n_rounds = 0
         while evaluations.remaining > 0 and (self.n_rounds is None or n_rounds < self.n_rounds):
-            if n_rounds == 0 or self.refit:
+            if n_rounds == 0 or (refit_every and n_rounds % refit_every == 0):
                 self._fit(evaluations, rng)
             self.sampler_.set_params(random_state=_seed(rng))
             with warnings.catch_warnings():

@@ -110,8 +110,10 @@ def test_quick_search_spends_the_budget_for_every_method(quick_run):
     methods = {(r["benchmark"], r["method"]) for r in payload["records"]}
     assert len(methods) == len(payload["config"]["benchmarks"]) * 3
     for record in payload["records"]:
-        assert len(record["values"]) == budget
-        assert record["best"] == max(record["values"]) <= record["optimum"]
+        assert record["n_queries"] == budget
+        calls, values = np.array(record["improvements"]).T
+        assert calls[0] == 1 and np.all(np.diff(calls) > 0) and np.all(np.diff(values) > 0)
+        assert record["best"] == values[-1] <= record["optimum"]
 
 
 @pytest.mark.slow
@@ -123,3 +125,15 @@ def test_quick_report_answers_the_three_questions(quick_run):
         assert heading in text
     assert "quick smoke run" in text
     assert "Not run at full size yet" in text
+
+
+def test_search_records_keep_the_best_so_far_curve_compactly():
+    from benchmarks._suites import search
+
+    values = [3.0, 1.0, 5.0, 5.0, 4.0, 7.0]
+    points = search.improvements(values)
+    assert points == [[1, 3.0], [3, 5.0], [6, 7.0]]
+    record = {"n_queries": 6, "improvements": points}
+    np.testing.assert_array_equal(search.best_so_far(record), np.maximum.accumulate(values))
+    assert search.best_so_far({"values": values}).tolist() == [3, 3, 5, 5, 5, 7]
+    assert search._best_at(record, 2) == 3.0 and search._best_at(record, 7) is None

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 from conftest import require_data
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -165,6 +166,41 @@ def test_no_refit_keeps_the_first_fit():
     assert sum(search.sampler_.histograms_["n_c"].shape) > 0
 
 
+class FitSizeRecorder(BaseEstimator, RegressorMixin):
+    """A ranker that scores by the toy accuracy and records how many archs each fit saw."""
+
+    def __init__(self, on_fit=None, random_state=None):
+        self.on_fit = on_fit
+        self.random_state = random_state
+
+    def fit(self, archs, values):
+        self.on_fit(len(archs))
+        return self
+
+    def predict(self, archs):
+        return np.array([toy_accuracy(arch) for arch in archs])
+
+
+@pytest.mark.parametrize(
+    "refit, fit_sizes",
+    [(True, [20, 27, 34, 41, 48]), (2, [20, 34, 48]), (3, [20, 41]), (False, [20])],
+)
+def test_refit_schedule(refit, fit_sizes):
+    space = SmallToySpace()
+    sizes = []
+
+    def record(n_archs):  # a function: clone keeps it, so the fits of clones are recorded
+        sizes.append(n_archs)
+
+    search = make_tier_search(space, refit=refit)
+    search.ranker = FitSizeRecorder(on_fit=record)
+    # 20 initial evaluations, then 5 rounds of 7; a fit sees everything evaluated before it.
+    result = search.run(CountingOracle(), budget=55)
+    assert result.n_queries == 55
+    assert sizes == fit_sizes
+    assert search.n_fits_ == len(fit_sizes)
+
+
 def test_user_ranker_random_state_is_kept():
     space = SmallToySpace()
     search = make_tier_search(space)
@@ -183,6 +219,8 @@ def test_user_ranker_random_state_is_kept():
         ({"n_initial": 30}, 20, r"n_initial \(30\) exceeds the budget \(20\)"),
         ({"top_k": 100}, 50, r"top_k \(100\) must not exceed n_candidates"),
         ({"n_tiers": 1}, 50, "n_tiers must be"),
+        ({"refit": 0}, 50, "refit must be an int >= 1"),
+        ({"refit": 1.5}, 50, "refit must be an int >= 1"),
         ({}, 0, "budget must be an int >= 1"),
     ],
 )
