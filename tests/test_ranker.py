@@ -137,6 +137,27 @@ def test_net_routes_presets_and_overrides(fitted):
     assert module.tier_embeddings.shape == (3, 16)
     assert fitted.net_.criterion_.rank_loss_weight == PRESETS["fast"]["rank_loss_weight"]
     assert fitted.net_.max_epochs == 30
+    # Training batches as asked; prediction in large batches (faster whole-space scoring).
+    assert fitted.net_.batch_size == 32
+    assert fitted.net_.get_params()["iterator_valid__batch_size"] == 1024
+
+
+def test_fast_preset_is_narrower_on_small_training_sets(data):
+    from sknar.ranker import SMALL_DATA_OVERRIDES, SMALL_DATA_SIZE
+
+    X, y = data[0], data[1]
+    small = SMALL_DATA_OVERRIDES["fast"]
+    fit_small = NARRanker(max_epochs=1, random_state=0).fit(X[: SMALL_DATA_SIZE - 1], y[: SMALL_DATA_SIZE - 1])
+    assert fit_small.settings_["d_model"] == small["d_model"] < PRESETS["fast"]["d_model"]
+    assert fit_small.net_.module_.tier_embeddings.shape[1] == small["d_model"]
+    assert fit_small.net_.batch_size == small["batch_size"]
+    fit_large = NARRanker(max_epochs=1, random_state=0).fit(X[:SMALL_DATA_SIZE], y[:SMALL_DATA_SIZE])
+    assert fit_large.settings_ == {**PRESETS["fast"], "max_epochs": 1}
+    # Explicit parameters win over the small-data settings, and the paper preset keeps its own.
+    explicit = NARRanker(d_model=16, max_epochs=1, random_state=0).fit(X[:100], y[:100])
+    assert explicit.settings_["d_model"] == 16
+    assert explicit.settings_["batch_size"] == small["batch_size"]
+    assert NARRanker(preset="paper")._settings(10) == PRESETS["paper"]
 
 
 def test_plain_array_layout_is_the_largest_square_patch(fitted):
