@@ -549,8 +549,8 @@ class TierSearch:
         Most rounds after the initial evaluations; None runs until the budget is spent.
     refit : bool or int, default=True
         Refit ranker and sampler on all evaluations before each round (True), before every
-        ``refit``-th round (an int ``k >= 1``: rounds ``k``, ``2k``, ... after the first fit),
-        or only once on the initial evaluations (False).
+        ``refit``-th round (an int ``k >= 1``: before rounds 1, 1 + k, 1 + 2k, ...), or fit
+        them only once, on the initial evaluations (False).
     n_tiers : int, default=5
         Quality tiers the sampler is fitted on.
     random_state : int, RandomState instance or None, default=None
