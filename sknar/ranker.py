@@ -87,7 +87,9 @@ class NARRanker(RegressorMixin, BaseEstimator):
     dropout : float, default=None
         Dropout in the transformer layers.
     rank_loss_weight : float, default=None
-        Weight of the pairwise rank loss; 0 trains the tier classifier only.
+        Weight of the pairwise rank loss; 0 trains the tier classifier only (the score head
+        then stays untrained, so ``rank_by="combined"`` ranks by the expected tier alone
+        and ``rank_by="score"`` is refused).
     max_epochs : int, default=None
         Training epochs (the cosine learning-rate schedule spans them).
     lr : float, default=None
@@ -224,6 +226,12 @@ class NARRanker(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
         settings = self._settings(len(y))
         n_patches, patch_size = self._token_layout(X if layout_source is None else layout_source)
+        if settings["rank_loss_weight"] == 0 and (self.n_tiers == 1 or self.rank_by == "score"):
+            raise ValueError(
+                "rank_loss_weight=0 leaves the score head untrained: it needs n_tiers >= 2 "
+                f"and rank_by other than 'score' (got n_tiers={self.n_tiers}, "
+                f"rank_by={self.rank_by!r})."
+            )
         if settings["d_model"] % settings["n_heads"]:
             raise ValueError(
                 f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
@@ -335,7 +343,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         tier_z = (-_expected_tier(tier_logits) - self.score_center_[1]) / self.score_spread_[1]
         if self.rank_by == "score":
             return scores
-        if self.rank_by == "expected_tier":
+        if self.rank_by == "expected_tier" or self.settings_["rank_loss_weight"] == 0:
             return -_expected_tier(tier_logits)
         return score_z + tier_z
 

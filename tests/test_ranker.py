@@ -243,6 +243,18 @@ def test_one_tier_is_plain_pairwise_ranking(data):
     assert ranker.score(X_test, y_test) > 0.5
 
 
+def test_without_rank_loss_the_tier_head_alone_ranks(data):
+    X_train, y_train, X_test, y_test = data
+    ranker = NARRanker(random_state=0, **dict(TINY, rank_loss_weight=0.0)).fit(X_train, y_train)
+    expected_tier = ranker.predict_proba(X_test) @ np.arange(ranker.n_tiers_)
+    # The untrained score head does not leak into the ranking.
+    np.testing.assert_allclose(ranker.predict(X_test), -expected_tier)
+    assert ranker.score(X_test, y_test) > 0.5
+    for params in ({"n_tiers": 1}, {"rank_by": "score"}):
+        with pytest.raises(ValueError, match="rank_loss_weight=0 leaves the score head"):
+            NARRanker(**dict(TINY, rank_loss_weight=0.0, **params)).fit(X_train, y_train)
+
+
 def test_a_ranker_fitted_on_cuda_loads_and_predicts_on_cpu(fitted, data):
     import copy
     import warnings
