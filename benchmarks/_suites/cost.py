@@ -132,9 +132,12 @@ def report(payload):
     lines = [
         "## Cost",
         "",
-        f"Measured on {machine['cpu']} ({machine['usable_cpus']} usable CPUs, torch "
-        f"threads {machine['torch_threads']}). Peak memory: highest resident-set growth "
-        "during the fit and the prediction of the whole space (sampled every 10 ms).",
+        f"Measured on {machine['cpu']} ({machine['usable_cpus']} usable CPUs; NARRanker fits "
+        f"and predicts on {_ranker_threads()} torch thread(s), its `n_threads` default, "
+        f"torch's global setting was {machine['torch_threads']}). Peak memory: highest "
+        "resident-set growth during the fit and the prediction of the whole space (sampled "
+        "every 10 ms; memory a previous task of the same process already holds is not "
+        "counted again, so later rows can read 0).",
         "",
         "| model | n_train | fit s | peak MiB | predictions / s (whole space) | "
         "whole-space predict s |",
@@ -169,6 +172,12 @@ def report(payload):
             f"{r['peak_mib']:.0f} | {r['best']:.3f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _ranker_threads():
+    from sknar.ranker import NARRanker
+
+    return NARRanker().n_threads
 
 
 def answer(payload):
