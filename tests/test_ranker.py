@@ -147,11 +147,13 @@ def test_fast_preset_is_narrower_on_small_training_sets(data):
 
     X, y = data[0], data[1]
     small = SMALL_DATA_OVERRIDES["fast"]
-    fit_small = NARRanker(max_epochs=1, random_state=0).fit(X[: SMALL_DATA_SIZE - 1], y[: SMALL_DATA_SIZE - 1])
+    n_small = SMALL_DATA_SIZE - 1
+    fit_small = NARRanker(max_epochs=1, random_state=0).fit(X[:n_small], y[:n_small])
     assert fit_small.settings_["d_model"] == small["d_model"] < PRESETS["fast"]["d_model"]
     assert fit_small.net_.module_.tier_embeddings.shape[1] == small["d_model"]
     assert fit_small.net_.batch_size == small["batch_size"]
-    fit_large = NARRanker(max_epochs=1, random_state=0).fit(X[:SMALL_DATA_SIZE], y[:SMALL_DATA_SIZE])
+    n_large = SMALL_DATA_SIZE
+    fit_large = NARRanker(max_epochs=1, random_state=0).fit(X[:n_large], y[:n_large])
     assert fit_large.settings_ == {**PRESETS["fast"], "max_epochs": 1}
     # Explicit parameters win over the small-data settings, and the paper preset keeps its own.
     explicit = NARRanker(d_model=16, max_epochs=1, random_state=0).fit(X[:100], y[:100])
