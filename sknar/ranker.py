@@ -224,6 +224,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         carries_layout = hasattr(X, "n_patches") or hasattr(X, "columns")
         layout_source = X if carries_layout else None
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
+        X = _writable(X)
         settings = self._settings(len(y))
         n_patches, patch_size = self._token_layout(X if layout_source is None else layout_source)
         if settings["rank_loss_weight"] == 0 and (self.n_tiers == 1 or self.rank_by == "score"):
@@ -323,7 +324,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
 
     def _checked(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float32, reset=False)
+        return _writable(validate_data(self, X, dtype=np.float32, reset=False))
 
     def predict(self, X):
         """Ranking score of each architecture; higher is better.
@@ -445,6 +446,12 @@ def _count_op_codes(op_patches, max_codes=64):
         return None
     n_codes = int(op_patches.max()) + 1
     return n_codes if 2 <= n_codes <= max_codes else None
+
+
+def _writable(X):
+    """A writable array: torch warns on (and cannot safely share) read-only memory, such as
+    the memory-mapped folds that joblib hands to parallel grid-search workers."""
+    return X if X.flags.writeable else X.copy()
 
 
 def _softmax(logits):

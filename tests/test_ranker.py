@@ -245,6 +245,19 @@ def test_one_tier_is_plain_pairwise_ranking(data):
     assert ranker.score(X_test, y_test) > 0.5
 
 
+def test_read_only_input_is_accepted_without_warnings(fitted, data):
+    import warnings
+
+    X_train, y_train, X_test, _ = data
+    # float32, so that validation does not copy (as with joblib's memory-mapped folds).
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
+    X_train.flags.writeable = X_test.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ranker = NARRanker(random_state=0, **dict(TINY, max_epochs=1)).fit(X_train, y_train)
+        assert ranker.predict(X_test).shape == (len(X_test),)
+
+
 def test_without_rank_loss_the_tier_head_alone_ranks(data):
     X_train, y_train, X_test, y_test = data
     ranker = NARRanker(random_state=0, **dict(TINY, rank_loss_weight=0.0)).fit(X_train, y_train)
