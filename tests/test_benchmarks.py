@@ -135,5 +135,4 @@ def test_search_records_keep_the_best_so_far_curve_compactly():
     assert points == [[1, 3.0], [3, 5.0], [6, 7.0]]
     record = {"n_queries": 6, "improvements": points}
     np.testing.assert_array_equal(search.best_so_far(record), np.maximum.accumulate(values))
-    assert search.best_so_far({"values": values}).tolist() == [3, 3, 5, 5, 5, 7]
     assert search._best_at(record, 2) == 3.0 and search._best_at(record, 7) is None
