@@ -226,7 +226,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         layout_source = X if carries_layout else None
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
         X = _writable(X)
-        settings = self._settings(len(y))
+        settings = self.settings_ = self._settings(len(y))
         n_patches, patch_size = self._token_layout(X if layout_source is None else layout_source)
         if settings["rank_loss_weight"] == 0 and (self.n_tiers == 1 or self.rank_by == "score"):
             raise ValueError(
@@ -273,7 +273,6 @@ class NARRanker(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if value is not None:
                 settings[name] = value
-        self.settings_ = settings
         return settings
 
     def _build_net(self, settings, seed):
