@@ -173,6 +173,7 @@ def encode_split(data, encoding, train_idx, test_idx):
 
 # Tiny NAR settings of --quick runs: enough to exercise every code path in seconds.
 QUICK_NAR = {
+    "n_members": 1,
     "max_epochs": 3,
     "d_model": 16,
     "d_ff": 32,

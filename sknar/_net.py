@@ -35,7 +35,9 @@ class NARNet(NeuralNet):
     Parameters
     ----------
     module : torch module class or instance, default=NARModule
-        The network; it must return ``(tier_logits, scores)``.
+        The network; it must return ``(tier_logits, scores)``, e.g.
+        :class:`~sknar.nn.NARModule`, or :class:`~sknar.nn.NAREnsemble` for several
+        networks trained side by side (``module__n_members=3``).
     criterion : loss class, default=NARLoss
         Called as ``criterion(tier_logits, scores, tiers, accuracies)``.
     optimizer : torch optimizer class, default=torch.optim.AdamW

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from sknar.nn import NARLoss, NARModule, pairwise_logistic_rank_loss
+from sknar.nn import NAREnsemble, NARLoss, NARModule, pairwise_logistic_rank_loss
 
 
 @pytest.fixture
@@ -115,3 +115,37 @@ def test_module_runs_without_cuda_state_and_moves_with_to(module):
     double = module.to(torch.float64)
     tier_logits, scores = double(torch.randn(3, 12, dtype=torch.float64))
     assert tier_logits.dtype == scores.dtype == torch.float64
+
+
+def test_ensemble_members_are_independent_nar_modules():
+    torch.manual_seed(0)
+    ensemble = NAREnsemble(n_members=3, n_patches=3, patch_size=2, n_tiers=4, d_model=8,
+                           n_heads=2, d_ff=16)
+    ensemble.eval()
+    X = torch.randn(5, 12)
+    tier_logits, scores = ensemble(X)
+    assert tier_logits.shape == (5, 3, 4)
+    assert scores.shape == (5, 3)
+    for index, member in enumerate(ensemble.members):
+        member_logits, member_scores = member(X)
+        torch.testing.assert_close(tier_logits[:, index], member_logits)
+        torch.testing.assert_close(scores[:, index], member_scores)
+    assert not torch.allclose(scores[:, 0], scores[:, 1])
+    with pytest.raises(ValueError, match="n_members"):
+        NAREnsemble(n_members=0, n_patches=3, patch_size=2)
+
+
+def test_nar_loss_of_an_ensemble_is_the_mean_of_its_members_losses():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 3, 4)
+    scores = torch.randn(6, 3)
+    tiers = torch.tensor([0, 1, 2, 3, 0, 1])
+    accuracies = torch.rand(6)
+    loss = NARLoss(rank_loss_weight=2.0)
+    members = [loss(logits[:, k], scores[:, k], tiers, accuracies) for k in range(3)]
+    torch.testing.assert_close(loss(logits, scores, tiers, accuracies),
+                               torch.stack(members).mean())
+    soft = F.one_hot(tiers, 4).float() * 0.7 + 0.075
+    members = [loss(logits[:, k], scores[:, k], soft, accuracies) for k in range(3)]
+    torch.testing.assert_close(loss(logits, scores, soft, accuracies),
+                               torch.stack(members).mean())

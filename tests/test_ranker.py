@@ -133,8 +133,9 @@ def test_clone_keeps_parameters_only(fitted):
 
 
 def test_net_routes_presets_and_overrides(fitted):
-    module = fitted.net_.module_
-    assert module.tier_embeddings.shape == (3, 16)
+    members = getattr(fitted.net_.module_, "members", [fitted.net_.module_])
+    assert len(members) == fitted.settings_["n_members"] == PRESETS["fast"]["n_members"]
+    assert members[0].tier_embeddings.shape == (3, 16)
     assert fitted.net_.criterion_.rank_loss_weight == PRESETS["fast"]["rank_loss_weight"]
     assert fitted.net_.max_epochs == 30
     # Training batches as asked; prediction in large batches (faster whole-space scoring).
@@ -150,7 +151,8 @@ def test_fast_preset_is_narrower_on_small_training_sets(data):
     n_small = SMALL_DATA_SIZE - 1
     fit_small = NARRanker(max_epochs=1, random_state=0).fit(X[:n_small], y[:n_small])
     assert fit_small.settings_["d_model"] == small["d_model"] < PRESETS["fast"]["d_model"]
-    assert fit_small.net_.module_.tier_embeddings.shape[1] == small["d_model"]
+    members = getattr(fit_small.net_.module_, "members", [fit_small.net_.module_])
+    assert members[0].tier_embeddings.shape[1] == small["d_model"]
     assert fit_small.net_.batch_size == small["batch_size"]
     n_large = SMALL_DATA_SIZE
     fit_large = NARRanker(max_epochs=1, random_state=0).fit(X[:n_large], y[:n_large])
@@ -160,6 +162,31 @@ def test_fast_preset_is_narrower_on_small_training_sets(data):
     assert explicit.settings_["d_model"] == 16
     assert explicit.settings_["batch_size"] == small["batch_size"]
     assert NARRanker(preset="paper")._settings(10) == PRESETS["paper"]
+
+
+def test_members_are_trained_side_by_side_and_averaged(data):
+    from sknar.nn import NAREnsemble
+
+    X_train, y_train, X_test, y_test = data
+    ranker = NARRanker(n_members=3, random_state=0, **dict(TINY, max_epochs=10))
+    ranker.fit(X_train, y_train)
+    assert isinstance(ranker.net_.module_, NAREnsemble)
+    assert len(ranker.net_.module_.members) == ranker.settings_["n_members"] == 3
+    tier_logits, scores = ranker._forward(X_test.astype(np.float32))
+    assert tier_logits.shape == (len(X_test), 3, 3) and scores.shape == (len(X_test), 3)
+    # Members start apart, and the ranking is the mean of their standardised rankings.
+    assert not np.allclose(scores[:, 0], scores[:, 1])
+    member_probas = np.exp(tier_logits) / np.exp(tier_logits).sum(axis=2, keepdims=True)
+    np.testing.assert_allclose(ranker.predict_proba(X_test), member_probas.mean(axis=1),
+                               rtol=1e-6)
+    # rank_by changes only how predict combines the members: the refit is the same net.
+    z_train = ranker._forward(X_train.astype(np.float32))[1]
+    member_z = (scores - z_train.mean(axis=0)) / z_train.std(axis=0)
+    score_ranker = clone(ranker).set_params(rank_by="score").fit(X_train, y_train)
+    np.testing.assert_allclose(score_ranker.predict(X_test), member_z.mean(axis=1), rtol=1e-5)
+    assert ranker.score(X_test, y_test) > 0.3
+    restored = pickle.loads(pickle.dumps(ranker))
+    np.testing.assert_array_equal(restored.predict(X_test), ranker.predict(X_test))
 
 
 def test_plain_array_layout_is_the_largest_square_patch(fitted):
@@ -219,8 +246,39 @@ def test_pipeline_reads_the_token_layout_from_the_encoder():
     ).fit(archs, bench.y[train])
     ranker = model[-1]
     assert (ranker.n_patches_, ranker.patch_size_, ranker.n_op_codes_) == (31, 4, 5)
+    # The 15 cells repeat per stage: the op patch, the FLOPs and params patches of the first
+    # and third stage, and one patch for the second stage, whose scaled FLOPs and params
+    # coincide.
+    assert ranker.token_index_.tolist() == [0, 1, 2, 11, 21, 22]
     tau = kendall_tau(bench.y[test], model.predict([bench.archs[i] for i in test]))
     assert tau > 0.4
+
+
+def _with_repeated_tokens(X):
+    """X's 4 tokens of 2x2 followed by two copies of token 1: tokens 4 and 5."""
+    tokens = X.reshape(len(X), 4, 4)
+    return np.concatenate([tokens, tokens[:, [1, 1]]], axis=1).reshape(len(X), -1)
+
+
+def test_identical_tokens_are_merged_and_checked_at_prediction(data):
+    X_train, y_train, X_test, _ = data
+    params = dict(TINY, max_epochs=5, patch_size=2, random_state=0)
+    merged = NARRanker(**params).fit(_with_repeated_tokens(X_train), y_train)
+    assert merged.token_index_.tolist() == [0, 1, 2, 3]
+    assert merged.token_twins_.tolist() == [0, 1, 2, 3, 1, 1]
+    # The network sees exactly the distinct tokens: the same fit as without the repeats.
+    plain = NARRanker(**params).fit(X_train, y_train)
+    np.testing.assert_array_equal(
+        merged.predict(_with_repeated_tokens(X_test)), plain.predict(X_test)
+    )
+    unmerged = NARRanker(merge_identical_tokens=False, **params)
+    unmerged.fit(_with_repeated_tokens(X_train), y_train)
+    assert unmerged.token_index_.tolist() == list(range(6))
+    broken = _with_repeated_tokens(X_test)
+    broken[3, 5 * 4] += 1.0
+    with pytest.raises(ValueError, match="token 5 of X differs from token 1 at row 3"):
+        merged.predict(broken)
+    assert np.all(np.isfinite(unmerged.predict(broken)))
 
 
 def test_thread_setting_is_restored(data):
@@ -311,7 +369,14 @@ def test_narnet_routes_module_parameters_and_takes_soft_tier_targets():
         y_pred = net.forward(X, training=False)
         soft_loss = net.get_loss(y_pred, y_true)
         hard_loss = net.get_loss(y_pred, y_true[:, :2])
-    assert not torch.isclose(soft_loss, hard_loss)
+        logits, scores = y_pred
+        accuracies = y_true[:, 1]
+        expected_soft = net.criterion_(logits, scores, y_true[:, 2:], accuracies)
+        expected_hard = net.criterion_(logits, scores, y_true[:, 0].long(), accuracies)
+    # Columns 2 onwards are the soft targets; without them column 0 holds the hard tiers.
+    torch.testing.assert_close(soft_loss, expected_soft)
+    torch.testing.assert_close(hard_loss, expected_hard)
+    assert not torch.equal(expected_soft, expected_hard)
 
 
 def test_narnet_learning_rate_warms_up_then_decays():

@@ -16,6 +16,9 @@ CONFIGS = {
         "sizes": [424, 1000],
         "n_tiers": [1, 3, 5, 10],
         "rank_loss": [True, False],
+        # The ablations vary one network (ablation.json was measured so): an ensemble
+        # would blur each component's effect with the members' averaging.
+        "nar_ranker": {"n_members": 1},
         "search": {**search_suite.CONFIGS["full"], "budget": 200},
         "search_seeds": 10,
     },
@@ -24,6 +27,7 @@ CONFIGS = {
         "sizes": [60],
         "n_tiers": [1, 3],
         "rank_loss": [True, False],
+        "nar_ranker": {"n_members": 1},
         "search": search_suite.CONFIGS["quick"],
         "search_seeds": 1,
     },
@@ -31,9 +35,9 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 3, "quick": 1}
 
 
-def _variant(name, quick, **params):
+def _variant(name, quick, base, **params):
     def build(seed):
-        return common.nar_ranker(seed=seed, quick=quick, **params)
+        return common.nar_ranker(seed=seed, quick=quick, **{**base, **params})
 
     return common.ModelSpec(name, "nar", build, "nar")
 
@@ -56,8 +60,10 @@ def ranker_record(spec, key, n_train, seed, factor, level):
 def tasks(config, seeds, quick):
     out = []
     key = config["benchmark"]
+    base = config.get("nar_ranker", {})
     variants = [
-        ("n_tiers", n, _variant(f"n_tiers={n}", quick, n_tiers=n)) for n in config["n_tiers"]
+        ("n_tiers", n, _variant(f"n_tiers={n}", quick, base, n_tiers=n))
+        for n in config["n_tiers"]
     ]
     variants += [
         (
@@ -66,6 +72,7 @@ def tasks(config, seeds, quick):
             _variant(
                 f"rank loss {'on' if on else 'off'}",
                 quick,
+                base,
                 **({} if on else {"rank_loss_weight": 0.0}),
             ),
         )

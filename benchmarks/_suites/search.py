@@ -41,6 +41,9 @@ CONFIGS = {
             "noise": 0.5,
             "refit": 2,
         },
+        # One network rather than the default ensemble: search.json was measured so, and
+        # each member would add a network's fit time to every refit.
+        "nar_ranker": {"n_members": 1},
         "evolution": {"population_size": 10, "sample_size": 3},
     },
     "quick": {
@@ -54,6 +57,7 @@ CONFIGS = {
             "n_tiers": 3,
             "noise": 0.5,
         },
+        "nar_ranker": {"n_members": 1},
         "evolution": {"population_size": 10, "sample_size": 3},
     },
 }
@@ -127,7 +131,7 @@ def make_searcher(method, data, space, seed, config, quick, *, ranker=None, nois
         if ranker is None:
             ranker = make_pipeline(
                 NARFeatureEncoder(space, dataset=data["cost_dataset"]),
-                common.nar_ranker(seed=seed, quick=quick),
+                common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
             )
         sampler = TierSampler(space, dataset=data["cost_dataset"], noise=sampler_noise)
         return TierSearch(ranker, sampler, space, random_state=seed, **settings)

@@ -9,8 +9,9 @@ def pairwise_logistic_rank_loss(scores, targets):
 
     Parameters
     ----------
-    scores : torch.Tensor of shape (n,)
-        Predicted scores, higher meaning better.
+    scores : torch.Tensor of shape (n,) or (n, n_members)
+        Predicted scores, higher meaning better; with a member axis (an
+        :class:`~sknar.nn.NAREnsemble`), the mean of the members' losses.
     targets : torch.Tensor of shape (n,)
         True accuracies. Pairs with equal accuracies carry no order and are ignored.
 
@@ -30,6 +31,8 @@ def pairwise_logistic_rank_loss(scores, targets):
     ordered = targets[:, None] > targets[None, :]
     if not bool(ordered.any()):
         return scores.sum() * 0.0
+    # With a member axis, margins[ordered] has one column per member: every member is
+    # averaged over the same pairs, so the mean is the mean of the members' losses.
     margins = scores[:, None] - scores[None, :]
     return F.softplus(-margins[ordered]).mean()
 
@@ -65,9 +68,10 @@ class NARLoss(nn.Module):
 
         Parameters
         ----------
-        tier_logits : torch.Tensor of shape (n, n_tiers)
-            Tier logits, column 0 the top tier.
-        scores : torch.Tensor of shape (n,)
+        tier_logits : torch.Tensor of shape (n, n_tiers) or (n, n_members, n_tiers)
+            Tier logits, column 0 the top tier; with a member axis (an
+            :class:`~sknar.nn.NAREnsemble`) the loss is the mean of the members' losses.
+        scores : torch.Tensor of shape (n,) or (n, n_members)
             Auxiliary scores.
         tiers : torch.LongTensor of shape (n,) or torch.Tensor of shape (n, n_tiers)
             True tier labels (0 = best), or soft targets: one probability row per sample
@@ -80,6 +84,10 @@ class NARLoss(nn.Module):
         loss : torch.Tensor
             A scalar.
         """
+        if tier_logits.dim() == 3:
+            n_members = tier_logits.shape[1]
+            tier_logits = tier_logits.reshape(-1, tier_logits.shape[-1])
+            tiers = tiers.repeat_interleave(n_members, dim=0)
         tier_loss = F.cross_entropy(tier_logits, tiers, label_smoothing=self.label_smoothing)
         if not self.rank_loss_weight:
             return tier_loss

@@ -134,6 +134,61 @@ class NARModule(nn.Module):
         return tier_logits, scores
 
 
+class NAREnsemble(nn.Module):
+    """Several NAR modules, initialised independently and trained side by side.
+
+    A deep ensemble in one module: every member is a :class:`NARModule` with the same
+    settings and its own random initialisation; all see the same batches, and
+    :class:`~sknar.nn.NARLoss` averages their losses, so the members do not co-adapt.
+    The outputs keep a member axis after the batch axis, which skorch's batch-wise
+    prediction concatenates like any batch-first output.
+
+    Parameters
+    ----------
+    n_members : int, default=3
+        Number of member networks.
+    **module_params
+        Parameters of each :class:`NARModule` (``n_patches``, ``patch_size``, ``n_tiers``,
+        ``d_model``, ...).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknar.nn import NAREnsemble
+    >>> ensemble = NAREnsemble(n_members=3, n_patches=31, patch_size=4, n_tiers=5)
+    >>> tier_logits, scores = ensemble(torch.zeros(8, 31 * 16))
+    >>> tuple(tier_logits.shape), tuple(scores.shape)
+    ((8, 3, 5), (8, 3))
+    """
+
+    def __init__(self, n_members=3, **module_params):
+        super().__init__()
+        if int(n_members) < 1:
+            raise ValueError(f"n_members must be a positive int, got {n_members!r}.")
+        self.n_members = int(n_members)
+        self.members = nn.ModuleList(NARModule(**module_params) for _ in range(self.n_members))
+
+    def forward(self, X):
+        """Tier logits and scores of every member.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n, n_patches * patch_size ** 2)
+            Flattened patches.
+
+        Returns
+        -------
+        tier_logits : torch.Tensor of shape (n, n_members, n_tiers)
+            Column 0 of the last axis is the top tier.
+        scores : torch.Tensor of shape (n, n_members)
+            Higher is better.
+        """
+        outputs = [member(X) for member in self.members]
+        tier_logits = torch.stack([logits for logits, _ in outputs], dim=1)
+        scores = torch.stack([member_scores for _, member_scores in outputs], dim=1)
+        return tier_logits, scores
+
+
 def _encoder_layer(d_model, n_heads, d_ff, dropout):
     return nn.TransformerEncoderLayer(
         d_model, n_heads, d_ff, dropout, activation="gelu", batch_first=True, norm_first=True
