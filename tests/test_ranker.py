@@ -215,6 +215,9 @@ def test_bad_inputs_are_named(fitted, data):
         NARRanker(d_model=10, n_heads=4).fit(X_train, y_train)
     with pytest.raises(ValueError, match="rank_by"):
         NARRanker(rank_by="best").fit(X_train, y_train)
+    for n_members in (0, 2.5):
+        with pytest.raises(ValueError, match="n_members must be a positive int"):
+            NARRanker(n_members=n_members).fit(X_train, y_train)
 
 
 def test_grid_search_and_cross_validation_with_sknar_scorers(data):

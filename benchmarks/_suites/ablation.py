@@ -16,9 +16,9 @@ CONFIGS = {
         "sizes": [424, 1000],
         "n_tiers": [1, 3, 5, 10],
         "rank_loss": [True, False],
-        # The ablations vary one network (ablation.json was measured so): an ensemble
-        # would blur each component's effect with the members' averaging.
-        "nar_ranker": {"n_members": 1},
+        # The ablations vary one network with every token, as ablation.json was measured:
+        # an ensemble would blur each component's effect with the members' averaging.
+        "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
         "search": {**search_suite.CONFIGS["full"], "budget": 200},
         "search_seeds": 10,
     },
