@@ -408,7 +408,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         """
         tier_logits, scores = self._forward(self._checked(X))
         if self.rank_by == "expected_tier" or self.settings_["rank_loss_weight"] == 0:
-            return -_softmax(tier_logits).mean(axis=1) @ np.arange(tier_logits.shape[-1])
+            return -_members_proba(tier_logits) @ np.arange(tier_logits.shape[-1])
         score_z = (scores - self.score_center_[:, 0]) / self.score_spread_[:, 0]
         if self.rank_by == "score":
             return scores[:, 0] if scores.shape[1] == 1 else score_z.mean(axis=1)
@@ -430,7 +430,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
             Rows sum to one.
         """
         tier_logits, _ = self._forward(self._checked(X))
-        return _softmax(tier_logits).mean(axis=1)
+        return _members_proba(tier_logits)
 
     def predict_tier(self, X):
         """Most probable tier of each architecture (0 = best).
@@ -549,6 +549,11 @@ def _softmax(logits):
     """Softmax over the last axis."""
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def _members_proba(tier_logits):
+    """Tier probabilities averaged over the members: shape (n, n_tiers)."""
+    return _softmax(tier_logits).mean(axis=1)
 
 
 def _expected_tier(tier_logits):

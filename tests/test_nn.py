@@ -131,8 +131,9 @@ def test_ensemble_members_are_independent_nar_modules():
         torch.testing.assert_close(tier_logits[:, index], member_logits)
         torch.testing.assert_close(scores[:, index], member_scores)
     assert not torch.allclose(scores[:, 0], scores[:, 1])
-    with pytest.raises(ValueError, match="n_members"):
-        NAREnsemble(n_members=0, n_patches=3, patch_size=2)
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="n_members"):
+            NAREnsemble(n_members=bad, n_patches=3, patch_size=2)
 
 
 def test_nar_loss_of_an_ensemble_is_the_mean_of_its_members_losses():

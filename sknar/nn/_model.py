@@ -1,5 +1,7 @@
 """The NAR network: patch tokens -> transformer encoder -> tier decoder and score head."""
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -163,7 +165,7 @@ class NAREnsemble(nn.Module):
 
     def __init__(self, n_members=3, **module_params):
         super().__init__()
-        if int(n_members) < 1:
+        if not isinstance(n_members, numbers.Integral) or n_members < 1:
             raise ValueError(f"n_members must be a positive int, got {n_members!r}.")
         self.n_members = int(n_members)
         self.members = nn.ModuleList(NARModule(**module_params) for _ in range(self.n_members))
