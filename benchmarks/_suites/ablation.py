@@ -19,7 +19,11 @@ CONFIGS = {
         # The ablations vary one network with every token, as ablation.json was measured:
         # an ensemble would blur each component's effect with the members' averaging.
         "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
-        "search": {**search_suite.CONFIGS["full"], "budget": 200},
+        "search": {
+            **search_suite.CONFIGS["full"],
+            "budget": 200,
+            "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
+        },
         "search_seeds": 10,
     },
     "quick": {
@@ -28,7 +32,7 @@ CONFIGS = {
         "n_tiers": [1, 3],
         "rank_loss": [True, False],
         "nar_ranker": {"n_members": 1},
-        "search": search_suite.CONFIGS["quick"],
+        "search": {**search_suite.CONFIGS["quick"], "nar_ranker": {"n_members": 1}},
         "search_seeds": 1,
     },
 }

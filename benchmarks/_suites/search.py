@@ -41,10 +41,6 @@ CONFIGS = {
             "noise": 0.5,
             "refit": 2,
         },
-        # The NARRanker that search.json was measured with: one network, every token (the
-        # default ensemble with merged tokens came later and is measured in the quality
-        # suite); each member would add a network's fit time to every refit.
-        "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
         "evolution": {"population_size": 10, "sample_size": 3},
     },
     "quick": {
@@ -58,7 +54,6 @@ CONFIGS = {
             "n_tiers": 3,
             "noise": 0.5,
         },
-        "nar_ranker": {"n_members": 1},
         "evolution": {"population_size": 10, "sample_size": 3},
     },
 }
