@@ -25,7 +25,8 @@ CONFIGS = {
             "graph-cora",
         ],
         # 200 calls, the NAR ranker refitted every second round (4 fits a search): 20 seeds of
-        # the five benchmarks and four methods took 48 minutes on one CPU core.
+        # the five benchmarks and four methods took 43 minutes here (NAR tier search 29 of
+        # them, two processes on two cores).
         "budget": 200,
         "methods": [
             "tier search",
