@@ -10,20 +10,17 @@ from .. import _common as common
 from . import search as search_suite
 from ._task import Task
 
+# The ablations vary one network with every token, as ablation.json was measured: an
+# ensemble would blur each component's effect with the members' averaging.
+ONE_NETWORK = {"n_members": 1, "merge_identical_tokens": False}
 CONFIGS = {
     "full": {
         "benchmark": "nb201-cifar10",
         "sizes": [424, 1000],
         "n_tiers": [1, 3, 5, 10],
         "rank_loss": [True, False],
-        # The ablations vary one network with every token, as ablation.json was measured:
-        # an ensemble would blur each component's effect with the members' averaging.
-        "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
-        "search": {
-            **search_suite.CONFIGS["full"],
-            "budget": 200,
-            "nar_ranker": {"n_members": 1, "merge_identical_tokens": False},
-        },
+        "nar_ranker": ONE_NETWORK,
+        "search": {**search_suite.CONFIGS["full"], "budget": 200, "nar_ranker": ONE_NETWORK},
         "search_seeds": 10,
     },
     "quick": {
