@@ -121,19 +121,30 @@ def split_indices(n_archs, n_train, seed):
 # --- encodings ----------------------------------------------------------------------------
 
 ENCODINGS = ("nar", "onehot", "path")
+# "<encoding>-as-written" encodes each cell as written instead of as the representative of
+# its network (see SearchSpace.representatives): the NAR reference code does so, so the
+# paper's model and the ablations use "nar-as-written", and baselines can be run either way.
+AS_WRITTEN = "-as-written"
 
 
 def make_encoder(encoding, data):
-    """An unfitted encoder of ``data['space']`` (``nar``, ``onehot`` or ``path``)."""
+    """An unfitted encoder of the space: ``nar``, ``onehot`` or ``path``, maybe as written."""
     from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder, PathEncoder
 
-    if encoding == "nar":
-        return NARFeatureEncoder(data["space"], dataset=data["cost_dataset"])
-    if encoding == "onehot":
-        return AdjacencyOneHotEncoder(data["space"])
-    if encoding == "path":
-        return PathEncoder(data["space"])
-    raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+    kind = encoding.removesuffix(AS_WRITTEN)
+    merge = not encoding.endswith(AS_WRITTEN)
+    if kind == "nar":
+        return NARFeatureEncoder(
+            data["space"], dataset=data["cost_dataset"], merge_isomorphic=merge
+        )
+    if kind == "onehot":
+        return AdjacencyOneHotEncoder(data["space"], merge_isomorphic=merge)
+    if kind == "path":
+        return PathEncoder(data["space"], merge_isomorphic=merge)
+    raise ValueError(
+        f"unknown encoding {encoding!r}; expected one of {ENCODINGS}, "
+        f"each optionally followed by {AS_WRITTEN!r}"
+    )
 
 
 def encode_split(data, encoding, train_idx, test_idx):
@@ -153,7 +164,7 @@ def encode_split(data, encoding, train_idx, test_idx):
     started = time.perf_counter()
     encoder = make_encoder(encoding, data)
     X_train = encoder.fit_transform([archs[i] for i in train_idx])
-    if encoding == "nar":
+    if encoding.removesuffix(AS_WRITTEN) == "nar":
         X_test = encoder.transform([archs[i] for i in test_idx])
         return X_train, X_test, time.perf_counter() - started
     keep = np.flatnonzero(np.ptp(np.asarray(X_train), axis=0) > 0)
@@ -289,7 +300,8 @@ def model_specs(names, *, quick):
     """The comparison's models by name.
 
     ``names`` holds ``"NAR (default)"``, ``"NAR (paper)"`` and ``"<baseline> / <encoding>"``
-    with a baseline of :data:`BASELINES` and an encoding ``one-hot`` or ``path``.
+    with a baseline of :data:`BASELINES` and an encoding ``one-hot`` or ``path``, optionally
+    followed by ``(as written)``. ``NAR (paper)`` encodes cells as written, like the paper.
     """
     specs = []
     for name in names:
@@ -298,16 +310,21 @@ def model_specs(names, *, quick):
         elif name == "NAR (paper)":
             specs.append(
                 ModelSpec(
-                    name, "nar", lambda s: nar_ranker(preset="paper", seed=s, quick=quick), "nar"
+                    name,
+                    "nar-as-written",
+                    lambda s: nar_ranker(preset="paper", seed=s, quick=quick),
+                    "nar",
                 )
             )
         else:
             baseline, encoding = (part.strip() for part in name.split("/"))
             factory = BASELINES[baseline]
+            as_written = encoding.endswith("(as written)")
+            encoding = encoding.removesuffix("(as written)").strip()
             specs.append(
                 ModelSpec(
                     name,
-                    {"one-hot": "onehot", "path": "path"}[encoding],
+                    {"one-hot": "onehot", "path": "path"}[encoding] + (AS_WRITTEN * as_written),
                     functools.partial(factory, quick=quick),
                 )
             )

@@ -96,10 +96,11 @@ def _upper_triangle_index(size):
 class _CellGraphEncoder(TransformerMixin, BaseEstimator):
     """Shared machinery: validate, read graphs, learn the layout, fill an indicator matrix."""
 
-    _parameter_constraints: dict = {"space": [SearchSpace]}
+    _parameter_constraints: dict = {"space": [SearchSpace], "merge_isomorphic": ["boolean"]}
 
-    def __init__(self, space):
+    def __init__(self, space, *, merge_isomorphic=True):
         self.space = space
+        self.merge_isomorphic = merge_isomorphic
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, archs, y=None):
@@ -178,7 +179,10 @@ class _CellGraphEncoder(TransformerMixin, BaseEstimator):
         archs = as_arch_list(archs)
         if fitting:
             require_non_empty(archs)
-        canonical = self.space.validate_all(archs)
+        if self.merge_isomorphic:
+            canonical = self.space.representatives(archs)
+        else:
+            canonical = self.space.validate_all(archs)
         size = int(self.space.max_nodes)
         cells = [
             _CellGraph(self.space.to_networkx(arch), size, index)
@@ -234,6 +238,11 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
     ----------
     space : SearchSpace
         The search space the architectures belong to.
+    merge_isomorphic : bool, default=True
+        Encode each architecture as its network's representative
+        (:meth:`~sknar.spaces.SearchSpace.representatives`), so that cells computing the same
+        network share one encoding, as :class:`NARFeatureEncoder` does by default. False
+        encodes each cell as written.
 
     Attributes
     ----------
@@ -277,8 +286,8 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
     ['edge_0_1_none', 'edge_0_1_skip_connect']
     """
 
-    def __init__(self, space):
-        super().__init__(space)
+    def __init__(self, space, *, merge_isomorphic=True):
+        super().__init__(space, merge_isomorphic=merge_isomorphic)
 
     def _fit_layout(self):
         size = self.max_nodes_
@@ -369,6 +378,11 @@ class PathEncoder(_CellGraphEncoder):
     max_path_length : int, default=None
         Longest path (in ops) with columns; longer paths are ignored (the truncated encoding
         of BANANAS). None keeps every length the space allows.
+    merge_isomorphic : bool, default=True
+        Encode each architecture as its network's representative
+        (:meth:`~sknar.spaces.SearchSpace.representatives`), so that cells computing the same
+        network share one encoding, as :class:`NARFeatureEncoder` does by default. False
+        encodes each cell as written.
 
     Attributes
     ----------
@@ -413,8 +427,8 @@ class PathEncoder(_CellGraphEncoder):
         "max_path_length": [Interval(numbers.Integral, 0, None, closed="left"), None],
     }
 
-    def __init__(self, space, *, max_path_length=None):
-        super().__init__(space)
+    def __init__(self, space, *, max_path_length=None, merge_isomorphic=True):
+        super().__init__(space, merge_isomorphic=merge_isomorphic)
         self.max_path_length = max_path_length
 
     def _fit_layout(self):

@@ -795,6 +795,9 @@ class TableSpace(SearchSpace):
     def hash(self, arch):
         return self.space.hash(arch)
 
+    def representatives(self, archs):
+        return self.space.representatives(archs)
+
     def sample(self, n, random_state=None):
         from sklearn.utils import check_random_state
 

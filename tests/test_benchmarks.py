@@ -29,6 +29,22 @@ def test_fractional_sizes_are_shares_of_the_table():
     assert common.n_train_for(424, 15625) == 424
 
 
+def test_nar_encodings_merge_isomorphic_cells_unless_as_written():
+    from sknar.spaces import NASBench201Space
+
+    data = {"space": NASBench201Space(), "cost_dataset": "cifar100"}
+    assert common.make_encoder("nar", data).merge_isomorphic
+    as_written = common.make_encoder("nar-as-written", data)
+    assert not as_written.merge_isomorphic and as_written.dataset == "cifar100"
+    assert common.model_specs(["NAR (paper)"], quick=True)[0].encoding == "nar-as-written"
+    assert not common.make_encoder("path-as-written", data).merge_isomorphic
+    assert common.make_encoder("onehot", data).merge_isomorphic
+    specs = common.model_specs(["XGBoost / one-hot (as written)", "XGBoost / path"], quick=True)
+    assert [spec.encoding for spec in specs] == ["onehot-as-written", "path"]
+    with pytest.raises(ValueError, match="as-written"):
+        common.make_encoder("nar-merged", data)
+
+
 def test_restrict_keeps_only_the_named_benchmarks_and_models():
     config = SUITES["quality"].CONFIGS["full"]
     small = bench_run.restrict(config, ["nb101"], ["NAR (default)", "XGBoost / path"])

@@ -273,6 +273,17 @@ def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
     assert all(data.space.hash(arch) in table for arch in result.archs)
 
 
+def test_table_space_encodes_the_representatives_of_its_space():
+    from sknar.cli import TableSpace
+    from sknar.spaces import NASBench201Space
+
+    space = NASBench201Space()
+    archs = [["avg_pool_3x3", "none", "none", "skip_connect", "none", "none"], ["none"] * 6]
+    table = TableSpace(space, archs)
+    assert table.representatives(archs) == space.representatives(archs)
+    assert table.representatives(archs)[0] != table.validate(archs[0])
+
+
 # --- demo pieces --------------------------------------------------------------------------
 
 

@@ -597,6 +597,7 @@ def test_pipeline_passes_the_layout_on(node_archs):
 # --- NAS-Bench-201 ------------------------------------------------------------------------------
 
 NB201_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+ARCH_201 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
 
 
 @pytest.fixture(scope="module")
@@ -643,6 +644,33 @@ def test_nb201_raw_encoding_equals_the_nar_reference(nb201_space, nb201_record, 
     assert (encoder.n_patches_, encoder.patch_size_) == (31, 4)
 
 
+def test_nb201_cells_of_one_network_share_one_encoding(nb201_space):
+    # node 1 copies the input, so the 1x1 and 3x3 convs into node 3 can swap their edges;
+    # the pooling on 1 -> 2 feeds node 2, whose only way out is "none"
+    first = ["skip_connect", "none", "avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none"]
+    second = ["skip_connect", "none", "none", "nor_conv_3x3", "nor_conv_1x1", "none"]
+    simplest = nb201_space.representatives([first])[0]
+    merged = NARFeatureEncoder(nb201_space, scale=None).fit_transform([first, second, simplest])
+    np.testing.assert_array_equal(merged[0], merged[1])
+    np.testing.assert_array_equal(merged[0], merged[2])
+    as_written = NARFeatureEncoder(nb201_space, scale=None, merge_isomorphic=False)
+    raw = as_written.fit_transform([first, second])
+    ops, flops, params = nb201_space.patch_features([first, second])
+    np.testing.assert_array_equal(raw.reshape(2, 31, 4, 4)[:, 0], ops)
+    np.testing.assert_array_equal(raw.reshape(2, 31, 4, 4)[:, 1::2], flops)
+    assert not np.array_equal(raw[0], raw[1])
+    # the idle pooling is free, so each cell of the network costs what the cell as written does
+    cell_costs = [X[0, 16:].reshape(30, 16).sum(axis=1) for X in (raw, merged)]
+    np.testing.assert_array_equal(*cell_costs)
+    assert merged[0, :16].tolist() != raw[0, :16].tolist()
+
+
+def test_nb201_merge_isomorphic_names_the_bad_index(nb201_space):
+    encoder = NARFeatureEncoder(nb201_space, chunk_size=2).fit([ARCH_201])
+    with pytest.raises(ValueError, match="index 3"):
+        encoder.transform([ARCH_201, ARCH_201, ARCH_201, "|conv~0|"])
+
+
 def test_nb201_scaled_costs_are_comparable_across_datasets(nb201_space):
     archs = list(nb201_space.enumerate())
     ranges = {}
@@ -668,13 +696,20 @@ def test_nb201_whole_space_encodes_fast(nb201_space):
 
 def test_nb201_graph_encodings(nb201_space):
     archs = list(nb201_space.enumerate())
-    one_hot = AdjacencyOneHotEncoder(nb201_space).fit_transform(archs)
+    as_written = AdjacencyOneHotEncoder(nb201_space, merge_isomorphic=False)
+    one_hot = as_written.fit_transform(archs)
     assert one_hot.shape == (15625, 30)
     np.testing.assert_array_equal(one_hot.reshape(-1, 6, 5).sum(axis=2), 1)
     assert len({row.tobytes() for row in one_hot}) == 15625
+    merged = AdjacencyOneHotEncoder(nb201_space).fit_transform(archs)
+    assert len({row.tobytes() for row in merged}) == 6466
+    representatives = nb201_space.representatives(archs)
+    np.testing.assert_array_equal(merged, as_written.transform(representatives))
     path = PathEncoder(nb201_space).fit(archs[:10])
     X = path.transform(archs[::5])
     assert X.shape == (3125, 4 + 16 + 64)
+    path_as_written = PathEncoder(nb201_space, merge_isomorphic=False).fit(archs[:10])
+    np.testing.assert_array_equal(X, path_as_written.transform(representatives[::5]))
     # A cell of "none" edges has no path; one conv 0 -> 3 edge has exactly that path.
     names = path.get_feature_names_out()
     assert X[0].sum() == 0

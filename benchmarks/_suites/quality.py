@@ -16,6 +16,9 @@ ALL_MODELS = (
     "random forest / path",
     "MLP / one-hot",
     "MLP / path",
+    # cells encoded as written, as in the reference figures and the NAR paper
+    "XGBoost / one-hot (as written)",
+    "random forest / path (as written)",
 )
 CONFIGS = {
     "full": {

@@ -127,7 +127,9 @@ def make_searcher(method, data, space, seed, config, quick, *, ranker=None, nois
             ranker = forest_ranker(space)
         if ranker is None:
             ranker = make_pipeline(
-                NARFeatureEncoder(space, dataset=data["cost_dataset"]),
+                NARFeatureEncoder(
+                    space, dataset=data["cost_dataset"], **config.get("nar_encoder", {})
+                ),
                 common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
             )
         sampler = TierSampler(space, dataset=data["cost_dataset"], noise=sampler_noise)

@@ -134,6 +134,34 @@ class SearchSpace(ABC):
                 raise ValueError(f"architecture at index {index} is invalid: {exc}") from exc
         return canonical
 
+    def representatives(self, archs):
+        """The architecture that stands for each one's network in encodings.
+
+        Cells that compute the same network (the space's isomorphism classes) share one
+        representative, which :class:`~sknar.encoding.NARFeatureEncoder` encodes in their
+        place. This default returns the canonical forms (:meth:`validate_all`), which suits
+        spaces whose canonical form is already one per network; spaces where several
+        canonical forms compute one network override it.
+
+        Parameters
+        ----------
+        archs : iterable
+            Architectures in any form the space accepts.
+
+        Returns
+        -------
+        representatives : list
+            Canonical forms, one per input, in input order.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> node_1_feeds_nothing = "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+        >>> NASBench201Space().representatives([node_1_feeds_nothing])[0]
+        '|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|'
+        """
+        return self.validate_all(archs)
+
     # --- drawing and listing -----------------------------------------------------------
 
     @abstractmethod

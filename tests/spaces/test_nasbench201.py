@@ -158,6 +158,31 @@ def test_isomorphism_key_semantics(space):
     assert space.isomorphism_key(fourth) == "#+(#+0)@nor_conv_3x3+(0)@nor_conv_1x1"
 
 
+def test_representatives_are_the_simplest_member_of_each_class(space):
+    archs = list(space.enumerate())
+    representatives = space.representatives(archs)
+    keys = [space.isomorphism_key(arch) for arch in archs]
+    fewest_edges = {}
+    for arch, key in zip(archs, keys):
+        n_edges = space.structure_features(arch)["n_edges"]
+        fewest_edges[key] = min(fewest_edges.get(key, n_edges), n_edges)
+    assert len(set(representatives)) == len(fewest_edges) == 6466
+    for arch, key, representative in zip(archs, keys, representatives):
+        assert space.isomorphism_key(representative) == key, arch
+        assert space.structure_features(representative)["n_edges"] == fewest_edges[key], arch
+    assert space.representatives(representatives) == representatives
+
+
+def test_representatives_drop_idle_ops_and_accept_every_form(space):
+    # node 1 feeds nothing, so the pooling on 0 -> 1 takes no part in the network
+    idle_pool = ["avg_pool_3x3", "none", "none", "skip_connect", "none", "none"]
+    graph = space.to_networkx(idle_pool)
+    expected = space.validate(["none", "none", "none", "skip_connect", "none", "none"])
+    assert space.representatives([idle_pool, graph, ARCH]) == [expected, expected, ARCH]
+    with pytest.raises(ValueError, match="index 1 is invalid"):
+        space.representatives([ARCH, ["conv"] * 6])
+
+
 def test_sample_is_distinct_valid_and_reproducible(space):
     archs = space.sample(200, random_state=0)
     assert len(set(archs)) == 200
