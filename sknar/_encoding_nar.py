@@ -209,9 +209,10 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         network share one encoding, and cost patches count only the ops that take part in
         the computation. On NAS-Bench-201 the 15,625 cells are 6,466 networks; a cell with an
         idle op is encoded like the cell without it, which a model would otherwise have to
-        learn from data. NAS-Bench-101 cells (pruned) and NAS-Bench-Graph architectures are
-        already one per network in canonical form, so nothing changes for them. False
-        encodes each cell as written, like the NAR reference code.
+        learn from data. Nothing changes on NAS-Bench-Graph, whose canonical form is the
+        benchmark's representative already, nor on NAS-Bench-101, whose canonical cells are
+        pruned but keep their vertex order. False encodes each cell as written, like the NAR
+        reference code.
     chunk_size : int, default=4096
         Architectures encoded at a time; bounds the float64 working memory of a transform to
         about ``chunk_size * n_patches * P * P * 8`` bytes beyond the float32 output.

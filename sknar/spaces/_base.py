@@ -138,10 +138,10 @@ class SearchSpace(ABC):
         """The architecture that stands for each one's network in encodings.
 
         Cells that compute the same network (the space's isomorphism classes) share one
-        representative, which :class:`~sknar.encoding.NARFeatureEncoder` encodes in their
-        place. This default returns the canonical forms (:meth:`validate_all`), which suits
-        spaces whose canonical form is already one per network; spaces where several
-        canonical forms compute one network override it.
+        representative, which the encoders of :mod:`sknar.encoding` encode in their place
+        (``merge_isomorphic=True``). This default returns the canonical forms
+        (:meth:`validate_all`), which suits spaces whose canonical form is already one per
+        network; spaces where several canonical forms compute one network override it.
 
         Parameters
         ----------

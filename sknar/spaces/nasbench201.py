@@ -234,8 +234,8 @@ class NASBench201Space(SearchSpace):
     :meth:`to_networkx`. The canonical form is the normalised arch string. The benchmark
     treats all 15,625 strings as distinct networks, so :meth:`hash` is the canonical string;
     :meth:`isomorphism_key` groups strings that the benchmark marks as the same cell, and
-    :meth:`representatives` gives the simplest cell of each such group, which
-    :class:`~sknar.encoding.NARFeatureEncoder` encodes by default.
+    :meth:`representatives` gives the simplest cell of each such group, which the encoders of
+    :mod:`sknar.encoding` encode by default.
 
     Op codes (the op-code patch, as in the NAR reference encoding): ``none`` 0,
     ``skip_connect`` 1, ``nor_conv_1x1`` 2, ``nor_conv_3x3`` 3, ``avg_pool_3x3`` 4, i.e. the
