@@ -29,7 +29,7 @@ def test_fractional_sizes_are_shares_of_the_table():
     assert common.n_train_for(424, 15625) == 424
 
 
-def test_nar_encodings_merge_isomorphic_cells_unless_as_written():
+def test_encodings_merge_isomorphic_cells_unless_as_written():
     from sknar.spaces import NASBench201Space
 
     data = {"space": NASBench201Space(), "cost_dataset": "cifar100"}
