@@ -216,14 +216,13 @@ def _isomorphism_key(ops):
 @functools.cache
 def _representative_strings():
     """Arch string of the representative of each cell, indexed by product index."""
+    cells = list(itertools.product(OPS, repeat=N_EDGES))
+    keys = [_isomorphism_key(ops) for ops in cells]
     best = {}
-    for ops in itertools.product(OPS, repeat=N_EDGES):
+    for ops, key in zip(cells, keys):
         candidate = (N_EDGES - ops.count("none"), _format_arch_string(ops))
-        key = _isomorphism_key(ops)
         best[key] = min(best.get(key, candidate), candidate)
-    return tuple(
-        best[_isomorphism_key(ops)][1] for ops in itertools.product(OPS, repeat=N_EDGES)
-    )
+    return tuple(best[key][1] for key in keys)
 
 
 class NASBench201Space(SearchSpace):
