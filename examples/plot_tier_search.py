@@ -22,9 +22,10 @@ from sklearn.pipeline import make_pipeline
 
 from sknar.datasets import load_nasbench201
 from sknar.encoding import NARFeatureEncoder
+from sknar.oracles import TabularOracle
 from sknar.ranker import NARRanker
 from sknar.sampler import TierSampler
-from sknar.search import RandomSearch, RegularizedEvolution, TabularOracle, TierSearch
+from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
 
 data = load_nasbench201(dataset="cifar10")
 space = data.space

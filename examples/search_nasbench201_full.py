@@ -15,9 +15,10 @@ import numpy as np
 from sklearn.pipeline import make_pipeline
 
 from sknar.encoding import NARFeatureEncoder
+from sknar.oracles import TabularOracle
 from sknar.ranker import NARRanker
 from sknar.sampler import TierSampler
-from sknar.search import RandomSearch, RegularizedEvolution, TabularOracle, TierSearch
+from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
 
 BUDGET = 200
 SEEDS = range(5)

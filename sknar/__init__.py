@@ -1,9 +1,10 @@
 """sknar: the Neural Architecture Ranker (NAR) for scikit-learn."""
 
 from ._version import __version__
+from .oracles import TabularOracle
 from .ranker import NARRanker
 from .sampler import TierSampler
-from .search import RandomSearch, RegularizedEvolution, SearchResult, TabularOracle, TierSearch
+from .search import RandomSearch, RegularizedEvolution, SearchResult, TierSearch
 from .tiers import TierTransformer
 
 __all__ = [

@@ -9,38 +9,18 @@ traceback, and give a non-zero exit status:
 - 1: the input is wrong (file, column, architecture, model) or a dependency is missing;
 - 2: the command line itself is wrong (unknown option, missing argument).
 
-Input tables
-------------
-``fit`` and ``evaluate`` read architectures and accuracies from:
-
-- CSV (``.csv``, or ``.csv.gz``): a header line, then one architecture per line. The column
-  named by ``--arch-field`` (default ``arch``) holds the architecture: an arch string for
-  NAS-Bench-201, or JSON for the other spaces (``{"matrix": [[...]], "ops": [...]}`` for
-  NAS-Bench-101). The column named by ``--target-field`` (default ``accuracy``) holds the
-  accuracy, higher is better.
-- JSON (``.json`` or ``.json.gz``): a list of objects with the same two fields. Records
-  without the architecture field but with ``matrix`` and ``ops`` keys (the NAS-Bench-101
-  record layout) are read as ``{"matrix": ..., "ops": ...}``.
-- JSON Lines (``.jsonl``): one such object per line.
-
-Every architecture is validated by the search space; the first bad one is reported with its
-line (CSV, JSON Lines) or record index (JSON).
+``fit`` and ``evaluate`` read architectures and accuracies with
+:func:`sknar.datasets.read_table` (CSV, JSON or JSON Lines; see there).
 """
 
 import argparse
-import csv
-import gzip
-import io
 import json
-import math
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-
-from sknar.spaces._base import SearchSpace
 
 __all__ = ["main"]
 
@@ -76,189 +56,14 @@ def make_space(name):
     return getattr(importlib.import_module(module_name), class_name)()
 
 
-def _open_text(path):
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"{path}: no such file")
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+def _read_table(path, space, **options):
+    """:func:`sknar.datasets.read_table`, its input errors turned into one-line CLI errors."""
+    from sknar.datasets import read_table
 
-
-def _table_format(path):
-    suffixes = [s.lower() for s in Path(path).suffixes if s.lower() != ".gz"]
-    kind = suffixes[-1] if suffixes else ""
-    if kind not in {".csv", ".json", ".jsonl"}:
-        raise CLIError(
-            f"{path}: cannot tell the format from the file name; use .csv, .json or .jsonl "
-            "(optionally .gz)"
-        )
-    return kind[1:]
-
-
-def _parse_arch_cell(text, where):
-    text = text.strip()
-    if not text:
-        raise CLIError(f"{where}: the architecture is empty")
-    if text[0] in "[{":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"{where}: the architecture is not valid JSON ({exc})") from None
-    return text
-
-
-def _parse_target(value, where, field):
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise CLIError(f"{where}: {field} {value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise CLIError(f"{where}: {field} is {value!r}; it must be a finite number")
-    return number
-
-
-def _csv_rows(handle, path, arch_field, target_field, require_target):
-    reader = csv.DictReader(handle)
-    columns = reader.fieldnames or []
-    _check_fields(path, columns, arch_field, target_field, require_target, kind="column")
-    has_target = target_field in columns
-    for line_number, row in enumerate(reader, start=2):
-        where = f"{path} line {line_number}"
-        if None in row or any(row.get(name) is None for name in columns):
-            raise CLIError(f"{where}: expected {len(columns)} fields, got another number")
-        arch = _parse_arch_cell(row[arch_field], where)
-        target = _parse_target(row[target_field], where, target_field) if has_target else None
-        yield where, arch, target
-
-
-def _record_arch(record, arch_field):
-    if arch_field in record:
-        return record[arch_field]
-    if "matrix" in record and "ops" in record:
-        return {"matrix": record["matrix"], "ops": record["ops"]}
-    return None
-
-
-def _json_records(records, path, arch_field, target_field, require_target, where_of):
-    has_target = None
-    for index, record in enumerate(records):
-        where = where_of(index)
-        if not isinstance(record, dict):
-            raise CLIError(f"{where}: expected an object, got {type(record).__name__}")
-        arch = _record_arch(record, arch_field)
-        if arch is None:
-            raise CLIError(
-                f"{where}: field {arch_field!r} not found (fields: {', '.join(record)})"
-            )
-        if has_target is None:
-            has_target = target_field in record
-            if require_target and not has_target:
-                raise CLIError(
-                    f"{where}: field {target_field!r} not found (fields: {', '.join(record)}); "
-                    "name the accuracy field with --target-field"
-                )
-        if has_target and target_field not in record:
-            raise CLIError(f"{where}: field {target_field!r} is missing")
-        target = (
-            _parse_target(record[target_field], where, target_field) if has_target else None
-        )
-        if isinstance(arch, str):
-            arch = _parse_arch_cell(arch, where)
-        yield where, arch, target
-
-
-def _check_fields(path, present, arch_field, target_field, require_target, kind):
-    if arch_field not in present:
-        raise CLIError(
-            f"{path}: {kind} {arch_field!r} not found ({kind}s: {', '.join(present) or 'none'}); "
-            "name the architecture column with --arch-field"
-        )
-    if require_target and target_field not in present:
-        raise CLIError(
-            f"{path}: {kind} {target_field!r} not found ({kind}s: {', '.join(present)}); "
-            "name the accuracy column with --target-field"
-        )
-
-
-def _load_json(handle, path):
-    try:
-        data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise CLIError(f"{path}: not valid JSON ({exc})") from None
-    if isinstance(data, dict) and isinstance(data.get("records"), list):
-        data = data["records"]
-    if not isinstance(data, list):
-        raise CLIError(f"{path}: expected a JSON list of records")
-    return data
-
-
-def _jsonl_records(handle, path):
-    for line_number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield line_number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"{path} line {line_number}: not valid JSON ({exc})") from None
-
-
-def _raw_rows(path, arch_field, target_field, require_target):
-    kind = _table_format(path)
-    with _open_text(path) as handle:
-        if kind == "csv":
-            yield from _csv_rows(handle, path, arch_field, target_field, require_target)
-        elif kind == "json":
-            records = _load_json(handle, path)
-            yield from _json_records(
-                records, path, arch_field, target_field, require_target,
-                lambda index: f"{path} record {index}",
-            )
-        else:
-            numbered = list(_jsonl_records(handle, path))
-            yield from _json_records(
-                [record for _, record in numbered], path, arch_field, target_field,
-                require_target, lambda index: f"{path} line {numbered[index][0]}",
-            )
-
-
-def read_table(path, space, *, arch_field="arch", target_field="accuracy", require_target=True):
-    """Read and validate architectures (and accuracies) from a CSV, JSON or JSON Lines file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file; see the module documentation for the layouts.
-    space : SearchSpace
-        The space whose ``validate`` checks (and canonicalises) every architecture.
-    arch_field, target_field : str
-        Names of the architecture and accuracy columns or fields.
-    require_target : bool
-        Whether the accuracy field must be present.
-
-    Returns
-    -------
-    archs : list
-        Canonical architectures, in file order.
-    y : list of float or None
-        Accuracies, or None when the file has none (and ``require_target`` is False).
-
-    Raises
-    ------
-    CLIError
-        With the file and line (or record) of the first problem.
-    """
-    archs, targets = [], []
-    for where, arch, target in _raw_rows(path, arch_field, target_field, require_target):
-        try:
-            archs.append(space.validate(arch))
-        except (ValueError, TypeError) as exc:
-            raise CLIError(f"{where}: bad architecture: {exc}") from None
-        targets.append(target)
-    if not archs:
-        raise CLIError(f"{path}: no architectures in the file")
-    has_target = targets[0] is not None
-    return archs, (targets if has_target else None)
+        return read_table(path, space, **options)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 # --- models and results -----------------------------------------------------------------
@@ -314,14 +119,6 @@ def _json_default(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
-
-
-def jsonable_arch(arch):
-    """An architecture as JSON data that ``read_table`` reads back: named tuples become
-    objects (``{"matrix", "ops"}``, ``{"link", "ops"}``), arrays and tuples lists."""
-    if hasattr(arch, "_asdict"):
-        arch = arch._asdict()
-    return json.loads(json.dumps(arch, default=_json_default))
 
 
 @contextmanager
@@ -402,7 +199,7 @@ def cmd_fit(args):
 
     progress = Progress(args.quiet)
     space = make_space(args.space)
-    archs, y = read_table(
+    archs, y = _read_table(
         args.input, space, arch_field=args.arch_field, target_field=args.target_field
     )
     progress(f"read {len(archs)} architectures from {args.input}")
@@ -470,7 +267,7 @@ def cmd_evaluate(args):
     space = model_space(model)
     if space is None:
         raise CLIError(f"{args.model}: the model has no search space to validate input with")
-    archs, y = read_table(
+    archs, y = _read_table(
         args.input, space, arch_field=args.arch_field, target_field=args.target_field,
         require_target=False,
     )
@@ -756,96 +553,15 @@ def table_space(data):
     (NAS-Bench-201, NAS-Bench-Graph), else the table's architectures (the NAS-Bench-101
     slice), so that every query has an answer."""
     if data.space.name == "nasbench101":
+        from sknar.spaces import TableSpace
+
         return TableSpace(data.space, data.archs)
     return data.space
 
 
-class TableSpace(SearchSpace):
-    """A search space restricted to the architectures of a benchmark table.
-
-    Everything but drawing and listing is the wrapped space's; ``sample`` and ``enumerate``
-    only return architectures of the table, so that a table oracle can answer every query.
-    """
-
-    def __init__(self, space, archs):
-        self.space = space
-        self.archs = space.validate_all(archs)
-        self._hashes = {space.hash(arch) for arch in self.archs}
-        self.name = space.name
-        self.op_names = space.op_names
-        self.max_nodes = space.max_nodes
-        self.n_cells = space.n_cells
-        self.cost_datasets = space.cost_datasets
-
-    def __len__(self):
-        return len(self.archs)
-
-    def __repr__(self):
-        return f"TableSpace({self.space!r}, <{len(self.archs)} architectures>)"
-
-    def __eq__(self, other):
-        return self is other
-
-    def __hash__(self):
-        return id(self)
-
-    def validate(self, arch):
-        return self.space.validate(arch)
-
-    def hash(self, arch):
-        return self.space.hash(arch)
-
-    def representatives(self, archs):
-        return self.space.representatives(archs)
-
-    def sample(self, n, random_state=None):
-        from sklearn.utils import check_random_state
-
-        if n > len(self.archs):
-            raise ValueError(f"cannot draw {n} distinct architectures from {len(self.archs)}")
-        rng = check_random_state(random_state)
-        return [self.archs[i] for i in rng.choice(len(self.archs), size=n, replace=False)]
-
-    def enumerate(self, verbose=False):
-        return iter(self.archs)
-
-    def mutate(self, arch, rng, max_tries=1000):
-        """A mutant of ``arch`` that is in the table (used by regularized evolution).
-
-        Mutations of the wrapped space are redrawn until one lands in the table; a slice of
-        4.7% of NAS-Bench-101 needs about 20 tries. After ``max_tries`` a random table
-        architecture is returned instead.
-        """
-        from sknar.search import mutate_architecture
-
-        for _ in range(max_tries):
-            child = mutate_architecture(self.space, arch, rng)
-            if self.space.hash(child) in self._hashes:
-                return child
-        return self.archs[rng.randint(len(self.archs))]
-
-    def cost_features(self, arch, dataset=None):
-        return self.space.cost_features(arch, dataset)
-
-    def total_cost(self, arch, dataset=None):
-        return self.space.total_cost(arch, dataset)
-
-    def structure_features(self, arch):
-        return self.space.structure_features(arch)
-
-    def patch_features(self, archs, dataset=None):
-        return self.space.patch_features(archs, dataset)
-
-    def to_networkx(self, arch):
-        return self.space.to_networkx(arch)
-
-    def from_networkx(self, graph):
-        return self.space.from_networkx(graph)
-
-
 def benchmark_oracle(data):
     """A table oracle returning ``data.y``, reporting test accuracy where the data has it."""
-    from sknar.search import TabularOracle
+    from sknar.oracles import TabularOracle
 
     report = data.get("y_test") if data.get("metric") != "test" else None
     return TabularOracle(data.archs, data.y, report, space=data.space)
@@ -1048,6 +764,8 @@ def make_searcher(strategy, space, dataset, budget, seed, ranker_params):
 
 def run_search(strategy, data, budget, seed, ranker_params, progress):
     """Run one search against the benchmark table; return its summary as JSON data."""
+    from sknar.datasets import jsonable_arch
+
     space = table_space(data)
     dataset = _space_dataset(data.space, data.get("dataset"))
     searcher = make_searcher(strategy, space, dataset, budget, seed, ranker_params)

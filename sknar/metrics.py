@@ -23,6 +23,8 @@ from scipy import stats
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import make_scorer
 
+from .utils import check_accuracies
+
 __all__ = [
     "kendall_tau",
     "spearman_rho",
@@ -39,25 +41,9 @@ __all__ = [
 ]
 
 
-def _check_vector(values, name):
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from exc
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D of shape (n_samples,), got shape {array.shape}.")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        raise ValueError(
-            f"{name} contains {bad.size} NaN or infinite value(s); first at index {bad[0]} "
-            f"({array[bad[0]]})."
-        )
-    return array
-
-
 def _check_pair(y_true, y_score, *, min_samples=2):
-    y_true = _check_vector(y_true, "y_true")
-    y_score = _check_vector(y_score, "y_score")
+    y_true = check_accuracies(y_true, name="y_true")
+    y_score = check_accuracies(y_score, name="y_score")
     if y_true.shape[0] != y_score.shape[0]:
         raise ValueError(
             f"y_true and y_score have different lengths: {y_true.shape[0]} != {y_score.shape[0]}."

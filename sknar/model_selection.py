@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
 from sklearn.utils.validation import _num_samples
 
-from .tiers import TierTransformer, check_accuracies
+from .tiers import TierTransformer
+from .utils import check_accuracies
 
 __all__ = ["TierStratifiedKFold"]
 

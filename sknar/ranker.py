@@ -10,8 +10,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._encoding_nar import get_patch_layout
 from ._net import NARNet
+from .encoding import get_patch_layout
 from .metrics import kendall_tau
 from .nn import NAREnsemble, NARModule
 from .tiers import TierTransformer

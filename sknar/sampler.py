@@ -77,14 +77,11 @@ def _feature_matrix(space, archs, names, dataset):
 
 
 def _total_costs(space, archs, dataset, names):
-    """The cost columns ``names`` asks for, through a vectorised ``total_costs`` if any."""
-    if not any(name in _COST_FEATURES for name in names):
-        return {}
-    if hasattr(space, "total_costs") and archs:
-        flops, params = space.total_costs(archs, dataset)
-        return {"flops": np.asarray(flops), "params": np.asarray(params)}
-    totals = [space.total_cost(arch, dataset) for arch in archs]
-    return {name: np.array([total[name] for total in totals]) for name in _COST_FEATURES}
+    """The cost columns ``names`` asks for, from the space's vectorised ``total_costs``."""
+    if not any(name in _COST_FEATURES for name in names) or not archs:
+        return {name: np.zeros(0) for name in _COST_FEATURES if name in names}
+    flops, params = space.total_costs(archs, dataset)
+    return {"flops": np.asarray(flops), "params": np.asarray(params)}
 
 
 def _shared_bin_edges(values, n_bins):
@@ -175,19 +172,6 @@ def _enumerated_pool(space, dataset, names):
     return pool
 
 
-# Sizes of the library's spaces that are small enough to enumerate, for spaces that do not
-# define ``__len__``.
-_KNOWN_SPACE_SIZES = {"nasbench201": 15_625, "nasbench_graph": 26_206}
-
-
-def _space_size(space):
-    """Number of architectures of ``space`` if it says so cheaply, else None."""
-    try:
-        return int(len(space))
-    except TypeError:
-        return _KNOWN_SPACE_SIZES.get(getattr(space, "name", None))
-
-
 # --- the sampler ------------------------------------------------------------------------
 
 
@@ -225,9 +209,9 @@ class TierSampler(BaseEstimator):
       sampler draw another batch (at most ``max_batches`` per call) before the combination is
       redrawn. Nothing is ever enumerated, which suits large spaces such as NAS-Bench-101.
     - ``"auto"``: ``"enumerate"`` when the size of the space is known and at most
-      ``max_enumerate``, ``"rejection"`` otherwise. The size is ``len(space)`` when the space
-      defines it; NAS-Bench-201 and NAS-Bench-Graph are known to be small, NAS-Bench-101 and
-      user spaces without ``__len__`` are sampled by rejection.
+      ``max_enumerate``, ``"rejection"`` otherwise. The size is the space's ``size``:
+      NAS-Bench-201 and NAS-Bench-Graph are small, NAS-Bench-101 is large, and user spaces
+      that leave ``size`` at None (unknown) are sampled by rejection.
 
     Parameters
     ----------
@@ -468,7 +452,7 @@ class TierSampler(BaseEstimator):
     def _candidate_source(self):
         if self.candidates != "auto":
             return self.candidates
-        size = _space_size(self.space)
+        size = self.space.size
         return "enumerate" if size is not None and size <= self.max_enumerate else "rejection"
 
     def _cell_keys(self, features):

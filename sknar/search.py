@@ -17,7 +17,6 @@ table) is only recorded in the history.
 """
 
 import numbers
-import re
 import time
 import warnings
 from collections import deque
@@ -26,17 +25,14 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from ._oracles import TabularOracle, check_oracle_value
-from .sampler import _space_size
 from .tiers import TierTransformer
+from .utils import check_oracle_value
 
 __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "SearchResult",
-    "TabularOracle",
     "TierSearch",
-    "mutate_architecture",
 ]
 
 _SEED_MAX = np.iinfo(np.int32).max
@@ -231,126 +227,6 @@ class _Evaluations:
         )
 
 
-# --- mutation ---------------------------------------------------------------------------
-
-_NB201_OP = re.compile(r"([^|~+]+)~\d")
-
-
-def _mutate_nasbench201(space, arch, rng):
-    ops = _NB201_OP.findall(arch)
-    edge = rng.randint(len(ops))
-    ops[edge] = rng.choice([op for op in space.op_names if op != ops[edge]])
-    return ops
-
-
-def _mutate_nasbench101(space, arch, rng):
-    """Flip one edge or change one interior op, after padding the pruned cell to 7 vertices.
-
-    Padding inserts unconnected vertices before the output so that a later edge flip can
-    grow the cell; they are pruned again if they stay unconnected.
-    """
-    matrix = np.array(arch.matrix, dtype=np.int64)
-    ops = list(arch.ops)
-    n_pad = space.max_nodes - len(ops)
-    if n_pad > 0:
-        size = space.max_nodes
-        padded = np.zeros((size, size), dtype=np.int64)
-        inner = len(ops) - 1
-        padded[:inner, :inner] = matrix[:inner, :inner]
-        padded[:inner, size - 1] = matrix[:inner, inner]
-        matrix = padded
-        ops = ops[:-1] + [rng.choice(space.op_names) for _ in range(n_pad)] + ["output"]
-    if rng.rand() < 0.5:
-        source, target = sorted(rng.choice(len(ops), size=2, replace=False))
-        matrix[source, target] = 1 - matrix[source, target]
-    else:
-        vertex = 1 + rng.randint(len(ops) - 2)
-        ops[vertex] = rng.choice([op for op in space.op_names if op != ops[vertex]])
-    return matrix.tolist(), ops
-
-
-def _mutate_nasbench_graph(space, arch, rng):
-    link, ops = list(arch.link), list(arch.ops)
-    slot = rng.randint(len(ops))
-    if rng.rand() < 0.5 and slot > 0:
-        link[slot] = rng.choice([source for source in range(slot + 1) if source != link[slot]])
-    else:
-        ops[slot] = rng.choice([op for op in space.op_names if op != ops[slot]])
-    return link, ops
-
-
-def _mutate_graph_ops(space, arch, rng):
-    """Any space: change the op of one edge (edge-op spaces) or one node (node-op spaces)."""
-    graph = space.to_networkx(arch).copy()
-    edges = [edge for edge in graph.edges if "op" in graph.edges[edge]]
-    if edges:
-        attrs = graph.edges[edges[rng.randint(len(edges))]]
-    else:
-        nodes = [node for node in graph.nodes if graph.nodes[node].get("op") in space.op_names]
-        if not nodes:
-            raise ValueError(f"no mutable op in architecture {arch!r} of {space.name}.")
-        attrs = graph.nodes[nodes[rng.randint(len(nodes))]]
-    attrs["op"] = rng.choice([op for op in space.op_names if op != attrs["op"]])
-    return graph
-
-
-_MUTATORS = {
-    "nasbench201": _mutate_nasbench201,
-    "nasbench101": _mutate_nasbench101,
-    "nasbench_graph": _mutate_nasbench_graph,
-}
-
-
-def mutate_architecture(space, arch, random_state=None, *, max_tries=100):
-    """Return a valid architecture one mutation away from ``arch``, different from it.
-
-    Uses ``space.mutate(arch, rng)`` when the space defines it; otherwise, for the benchmark
-    spaces, one op change or edge change on their canonical form (NAS-Bench-201: one edge
-    op; NAS-Bench-101: one edge flip or one interior op; NAS-Bench-Graph: one slot's op or
-    input), and for other spaces one op change through :meth:`to_networkx`. Invalid
-    mutants are redrawn.
-
-    Parameters
-    ----------
-    space : SearchSpace
-    arch : architecture
-        In any form ``space.validate`` accepts.
-    random_state : int, RandomState instance or None, default=None
-    max_tries : int, default=100
-        Mutations tried before giving up.
-
-    Returns
-    -------
-    child : architecture
-        Canonical form, with a hash different from ``arch``'s.
-
-    Examples
-    --------
-    >>> from sknar.search import mutate_architecture
-    >>> from sknar.spaces.nasbench201 import NASBench201Space
-    >>> space = NASBench201Space()
-    >>> child = mutate_architecture(space, ["nor_conv_3x3"] * 6, random_state=0)
-    >>> child.count("nor_conv_3x3")
-    5
-    """
-    rng = check_random_state(random_state)
-    parent = space.validate(arch)
-    parent_key = space.hash(parent)
-    custom = getattr(space, "mutate", None)
-    mutator = _MUTATORS.get(space.name, _mutate_graph_ops)
-    for _ in range(max_tries):
-        candidate = custom(parent, rng) if custom is not None else mutator(space, parent, rng)
-        try:
-            child = space.validate(candidate)
-        except ValueError:
-            continue
-        if space.hash(child) != parent_key:
-            return child
-    raise ValueError(
-        f"no valid mutant of {parent!r} differing from it was found in {max_tries} tries."
-    )
-
-
 # --- searchers --------------------------------------------------------------------------
 
 
@@ -376,7 +252,7 @@ def _distinct_uniform(space, n, evaluations, rng, max_draws=20):
         taken = evaluations.hashes | {space.hash(arch) for arch in found}
         batch = space.sample(n - len(found), random_state=_seed(rng))
         found.extend(arch for arch in batch if space.hash(arch) not in taken)
-    size = _space_size(space)
+    size = space.size
     if len(found) < n and size is not None and size <= _MAX_ENUMERATE:
         taken = evaluations.hashes | {space.hash(arch) for arch in found}
         left = [arch for arch in space.enumerate() if space.hash(arch) not in taken]
@@ -439,8 +315,9 @@ class RegularizedEvolution:
 
     A population of ``population_size`` uniform architectures is evaluated; then, until the
     budget is spent, ``sample_size`` members are drawn at random, the best of them is
-    mutated (:func:`mutate_architecture`) into a child that was never evaluated, the child is
-    evaluated and joins the population, and the oldest member dies.
+    mutated (the space's :meth:`~sknar.spaces.SearchSpace.mutate`) into a child that was
+    never evaluated, the child is evaluated and joins the population, and the oldest member
+    dies.
 
     Parameters
     ----------
@@ -469,7 +346,7 @@ class RegularizedEvolution:
 
     def _new_child(self, parent, evaluations, rng, max_tries=50):
         for _ in range(max_tries):
-            child = mutate_architecture(self.space, parent, rng)
+            child = self.space.mutate(parent, rng)
             if self.space.hash(child) not in evaluations.hashes:
                 return child
         # Every nearby mutant has been evaluated: jump to a new uniform architecture.

@@ -13,61 +13,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["TierTransformer", "check_accuracies"]
+from .utils import check_accuracies
 
-
-def check_accuracies(y, *, name="y", min_samples=1):
-    """Validate a 1-D array of finite accuracies.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        Accuracies (or any score where higher is better).
-    name : str, default="y"
-        Name used in error messages.
-    min_samples : int, default=1
-        Smallest number of samples accepted.
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples,), dtype float64
-        A validated copy-free float view of ``y`` when possible.
-
-    Raises
-    ------
-    ValueError
-        If ``y`` is not 1-D, not numeric, has fewer than ``min_samples`` entries, or holds NaN or
-        infinite values (the message names their indices).
-
-    Examples
-    --------
-    >>> from sknar.tiers import check_accuracies
-    >>> check_accuracies([0.9, 0.8])
-    array([0.9, 0.8])
-    """
-    if y is None:
-        raise ValueError(f"{name} is required, got None.")
-    try:
-        array = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from exc
-    if array.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D of shape (n_samples,), got shape {array.shape}; "
-            "pass a flat array (e.g. y.ravel())."
-        )
-    if array.shape[0] < min_samples:
-        raise ValueError(
-            f"{name} has {array.shape[0]} sample(s); at least {min_samples} are required."
-        )
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        shown = ", ".join(str(i) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
-        raise ValueError(
-            f"{name} contains {bad.size} NaN or infinite value(s), at index {shown} "
-            f"(first bad value: {array[bad[0]]})."
-        )
-    return array
+__all__ = ["TierTransformer"]
 
 
 def _quantile_cuts(y_desc, n_tiers):

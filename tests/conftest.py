@@ -1,36 +1,11 @@
-"""Shared fixtures: where the benchmark data lives, and seeded helpers."""
+"""Shared fixtures: where the benchmark data lives, and one torch thread."""
 
 import os
-from pathlib import Path
 
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def data_root():
-    """``SKNAR_DATA`` if set, else ``../shared/data`` beside the repository."""
-    env = os.environ.get("SKNAR_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
-
-
-def require_data(relative_path):
-    """Return the path of a benchmark file, skipping the test when it is absent.
-
-    On CI (``CI`` set) an absent file is an error: the data must be there and the tests that
-    need it must run.
-    """
-    path = data_root() / relative_path
-    if not path.is_file():
-        message = (
-            f"benchmark file {relative_path} not found under {data_root()} "
-            "(set SKNAR_DATA to the folder that holds it)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+from sknar.utils.testing import data_root
 
 
 @pytest.fixture(scope="session")

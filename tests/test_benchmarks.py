@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
-from conftest import require_data
 
 from benchmarks import _common as common
 from benchmarks import run as bench_run
 from benchmarks._suites import SUITES
+from sknar.utils.testing import require_data
 
 
 def test_split_draws_train_with_the_seed_and_tests_on_all_the_rest():

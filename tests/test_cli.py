@@ -2,7 +2,6 @@
 round trips, with tiny settings."""
 
 import csv
-import gzip
 import json
 import subprocess
 import sys
@@ -10,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from sknar.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, CLIError, main, read_table
+from sknar.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
+from sknar.datasets import read_table
 from sknar.spaces.nasbench201 import NASBench201Space
 
 SPACE = NASBench201Space()
@@ -77,90 +77,6 @@ def test_python_dash_m_runs_the_command_line():
 
 
 # --- reading tables ---------------------------------------------------------------------
-
-
-def test_read_csv_validates_and_keeps_order(tmp_path):
-    other = SPACE.sample(1, random_state=1)[0]
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "91.5"], [other, "80"]])
-    archs, y = read_table(path, SPACE)
-    assert archs[0] == SPACE.validate(GOOD)
-    assert y == [91.5, 80.0]
-
-
-def test_read_csv_without_accuracy_when_not_required(tmp_path):
-    path = _write_csv(tmp_path / "t.csv", [[GOOD]], header=("arch",))
-    archs, y = read_table(path, SPACE, require_target=False)
-    assert len(archs) == 1 and y is None
-    with pytest.raises(CLIError, match="'accuracy' not found"):
-        read_table(path, SPACE)
-
-
-@pytest.mark.parametrize(
-    "rows, message",
-    [
-        ([[GOOD, "90"], [BAD_OP, "80"]], r"t\.csv line 3: bad architecture: .*conv_7x7"),
-        ([[GOOD, "90"], [GOOD, "high"]], r"t\.csv line 3: accuracy 'high' is not a number"),
-        ([[GOOD, "nan"]], r"line 2: accuracy is 'nan'; it must be a finite number"),
-        ([["", "90"]], r"line 2: the architecture is empty"),
-        ([["[1, 2", "90"]], r"line 2: the architecture is not valid JSON"),
-    ],
-)
-def test_read_csv_names_the_line_of_the_first_problem(tmp_path, rows, message):
-    path = _write_csv(tmp_path / "t.csv", rows)
-    with pytest.raises(CLIError, match=message):
-        read_table(path, SPACE)
-
-
-def test_read_csv_names_missing_column_and_lists_the_present_ones(tmp_path):
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]], header=("architecture", "acc"))
-    with pytest.raises(CLIError, match=r"column 'arch' not found \(columns: architecture, acc\)"):
-        read_table(path, SPACE)
-    archs, y = read_table(path, SPACE, arch_field="architecture", target_field="acc")
-    assert y == [90.0]
-
-
-def test_read_json_records_and_gzip(tmp_path):
-    records = [{"arch": GOOD, "accuracy": 91.0}, {"arch": GOOD, "accuracy": 90.0}]
-    path = tmp_path / "t.json.gz"
-    with gzip.open(path, "wt") as handle:
-        json.dump(records, handle)
-    archs, y = read_table(path, SPACE)
-    assert y == [91.0, 90.0] and len(archs) == 2
-
-
-def test_read_json_names_the_bad_record(tmp_path):
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps([{"arch": GOOD, "accuracy": 91}, {"arch": GOOD}]))
-    with pytest.raises(CLIError, match=r"t\.json record 1: field 'accuracy' is missing"):
-        read_table(path, SPACE)
-    path.write_text(json.dumps([{"arch": GOOD, "accuracy": 91}, {"arch": BAD_OP, "accuracy": 9}]))
-    with pytest.raises(CLIError, match=r"record 1: bad architecture"):
-        read_table(path, SPACE)
-    path.write_text("{not json")
-    with pytest.raises(CLIError, match=r"t\.json: not valid JSON"):
-        read_table(path, SPACE)
-
-
-def test_read_jsonl_counts_lines_past_blank_ones(tmp_path):
-    path = tmp_path / "t.jsonl"
-    path.write_text(
-        json.dumps({"arch": GOOD, "accuracy": 1})
-        + "\n\n"
-        + json.dumps({"arch": BAD_OP, "accuracy": 2})
-    )
-    with pytest.raises(CLIError, match=r"t\.jsonl line 3: bad architecture"):
-        read_table(path, SPACE)
-
-
-def test_read_rejects_unknown_format_and_missing_file(tmp_path):
-    (tmp_path / "t.txt").write_text("x")
-    with pytest.raises(CLIError, match="use .csv, .json or .jsonl"):
-        read_table(tmp_path / "t.txt", SPACE)
-    with pytest.raises(CLIError, match="no such file"):
-        read_table(tmp_path / "absent.csv", SPACE)
-
-
-# --- commands: errors without tracebacks ------------------------------------------------
 
 
 def test_fit_with_missing_file_exits_1_without_traceback(tmp_path, capsys):
@@ -252,36 +168,6 @@ def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsy
     assert status == EXIT_INPUT_ERROR
     assert "nats_tss_test_acc_200ep.csv" in err and str(tmp_path) in err
     assert "Traceback" not in err
-
-
-def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
-    from conftest import require_data
-
-    from sknar.cli import TableSpace
-    from sknar.datasets._nasbench101 import load_nasbench101
-    from sknar.search import RegularizedEvolution, TabularOracle
-
-    data = load_nasbench101(require_data("nasbench101/nb101_official_records_30.json"))
-    space = TableSpace(data.space, data.archs)
-    assert len(space) == 30
-    oracle = TabularOracle(data.archs, data.y, space=data.space)
-    result = RegularizedEvolution(space, population_size=5, sample_size=2, random_state=0).run(
-        oracle, 20
-    )
-    assert result.n_queries == 20
-    table = {data.space.hash(arch) for arch in data.archs}
-    assert all(data.space.hash(arch) in table for arch in result.archs)
-
-
-def test_table_space_encodes_the_representatives_of_its_space():
-    from sknar.cli import TableSpace
-    from sknar.spaces import NASBench201Space
-
-    space = NASBench201Space()
-    archs = [["avg_pool_3x3", "none", "none", "skip_connect", "none", "none"], ["none"] * 6]
-    table = TableSpace(space, archs)
-    assert table.representatives(archs) == space.representatives(archs)
-    assert table.representatives(archs)[0] != table.validate(archs[0])
 
 
 # --- demo pieces --------------------------------------------------------------------------

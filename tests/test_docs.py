@@ -23,8 +23,11 @@ PUBLIC_MODULES = [
     "sknar.nn",
     "sknar.sampler",
     "sknar.search",
+    "sknar.oracles",
     "sknar.metrics",
     "sknar.model_selection",
+    "sknar.utils",
+    "sknar.utils.testing",
 ]
 # numpydoc validation codes every public docstring must pass: a docstring exists, the
 # documented parameters match the signature, functions say what they return, and public

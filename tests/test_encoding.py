@@ -8,7 +8,6 @@ import time
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import require_data
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
@@ -19,7 +18,8 @@ from sknar.encoding import (
     PathEncoder,
     get_patch_layout,
 )
-from sknar.spaces._base import PatchFeatures, SearchSpace
+from sknar.spaces import PatchFeatures, SearchSpace
+from sknar.utils.testing import require_data
 
 # --------------------------------------------------------------------------------------------
 # A toy node-op space: cells of 2 to 4 nodes (input, up to two of "a"/"b", output), 2 cells.

@@ -7,7 +7,6 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from conftest import require_data
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -18,6 +17,7 @@ from sknar.encoding import NARFeatureEncoder
 from sknar.metrics import get_scorer, kendall_tau
 from sknar.model_selection import TierStratifiedKFold
 from sknar.ranker import PRESETS
+from sknar.utils.testing import require_data
 
 TINY = dict(n_tiers=3, d_model=16, n_heads=2, d_ff=16, max_epochs=30, batch_size=32)
 

@@ -2,98 +2,27 @@
 
 import itertools
 
-import networkx as nx
 import numpy as np
 import pytest
-from conftest import require_data
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from sknar.sampler import TierSampler
-from sknar.spaces._base import PatchFeatures, SearchSpace
 from sknar.tiers import TierTransformer
+from sknar.utils.testing import ChainSpace, require_data
 
 TOY_OPS = ("a", "b", "c")
 TOY_SLOTS = 6
-TOY_FLOPS = {"a": 1, "b": 10, "c": 100}
-TOY_PARAMS = {"a": 0, "b": 3, "c": 7}
 
 
-class ToySpace(SearchSpace):
-    """A chain of 6 op slots (3 ops each, 729 architectures); canonical form: tuple of ops.
-
-    It has no ``__len__``, so the sampler treats it as a large space (rejection sampling).
-    """
-
-    name = "toy"
-    op_names = TOY_OPS
-    max_nodes = TOY_SLOTS
-    n_cells = 1
-    cost_datasets = None
-
-    def validate(self, arch):
-        if isinstance(arch, nx.DiGraph):
-            return self.from_networkx(arch)
-        ops = tuple(arch)
-        if len(ops) != TOY_SLOTS:
-            raise ValueError(f"wrong shape: {len(ops)} ops, expected {TOY_SLOTS}")
-        unknown = [op for op in ops if op not in TOY_OPS]
-        if unknown:
-            raise ValueError(f"unknown op {unknown[0]!r}")
-        return ops
-
-    def hash(self, arch):
-        return "-".join(self.validate(arch))
-
-    def sample(self, n, random_state=None):
-        def draw_one(rng):
-            return tuple(rng.choice(TOY_OPS, size=TOY_SLOTS).tolist())
-
-        return self._sample_by_rejection(n, draw_one, random_state)
-
-    def enumerate(self, verbose=False):
-        yield from itertools.product(TOY_OPS, repeat=TOY_SLOTS)
-
-    def cost_features(self, arch, dataset=None):
-        ops = self.validate(arch)
-        return {
-            "flops": np.array([[TOY_FLOPS[op] for op in ops]], dtype=np.int64),
-            "params": np.array([[TOY_PARAMS[op] for op in ops]], dtype=np.int64),
-        }
-
-    def total_cost(self, arch, dataset=None):
-        costs = self.cost_features(arch)
-        return {"flops": int(costs["flops"].sum()), "params": int(costs["params"].sum())}
-
-    def structure_features(self, arch):
-        ops = self.validate(arch)
-        features = {"n_nodes": TOY_SLOTS, "n_edges": TOY_SLOTS - 1}
-        features.update({f"n_{op}": ops.count(op) for op in TOY_OPS})
-        return features
-
-    def patch_features(self, archs, dataset=None):
-        archs = self.validate_all(archs)
-        shape = (len(archs), TOY_SLOTS, TOY_SLOTS)
-        return PatchFeatures(np.zeros(shape), np.zeros((shape[0], 1) + shape[1:]),
-                             np.zeros((shape[0], 1) + shape[1:]))
-
-    def to_networkx(self, arch):
-        graph = nx.DiGraph(space=self.name)
-        for node, op in enumerate(self.validate(arch)):
-            graph.add_node(node, op=op)
-            if node:
-                graph.add_edge(node - 1, node)
-        return graph
-
-    def from_networkx(self, graph):
-        return self.validate(graph.nodes[node]["op"] for node in sorted(graph.nodes))
+def ToySpace():
+    """The chain of 6 op slots (729 architectures) with an unknown size: rejection sampling."""
+    return ChainSpace(TOY_SLOTS, TOY_OPS)
 
 
-class SmallToySpace(ToySpace):
+def SmallToySpace():
     """The same space, declaring its size so that the sampler enumerates it."""
-
-    def __len__(self):
-        return len(TOY_OPS) ** TOY_SLOTS
+    return ChainSpace(TOY_SLOTS, TOY_OPS, known_size=True)
 
 
 def toy_tiers(space, archs, seed=0, n_tiers=4):

@@ -4,22 +4,27 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import require_data
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from test_sampler import TOY_OPS, TOY_SLOTS, SmallToySpace, ToySpace
 
+from sknar.oracles import TabularOracle
 from sknar.sampler import TierSampler
-from sknar.search import (
-    RandomSearch,
-    RegularizedEvolution,
-    SearchResult,
-    TabularOracle,
-    TierSearch,
-    mutate_architecture,
-)
+from sknar.search import RandomSearch, RegularizedEvolution, SearchResult, TierSearch
+from sknar.utils.testing import ChainSpace, require_data
+
+TOY_OPS = ("a", "b", "c")
+TOY_SLOTS = 6
+
+
+def ToySpace():
+    return ChainSpace(TOY_SLOTS, TOY_OPS)
+
+
+def SmallToySpace():
+    return ChainSpace(TOY_SLOTS, TOY_OPS, known_size=True)
+
 
 ALL_TOY = list(itertools.product(TOY_OPS, repeat=TOY_SLOTS))
 
@@ -263,7 +268,7 @@ def test_tabular_oracle_errors_and_lookups():
         TabularOracle([ALL_TOY[0], ALL_TOY[1], ALL_TOY[0]], [1.0, 2.0, 3.0], space=space)
     with pytest.raises(ValueError, match=r"values must have shape \(2,\)"):
         TabularOracle(ALL_TOY[:2], [1.0], space=space)
-    with pytest.raises(ValueError, match="NaN or infinite value at index 1"):
+    with pytest.raises(ValueError, match=r"NaN or infinite value\(s\), at index 1"):
         TabularOracle(ALL_TOY[:2], [1.0, np.inf], space=space)
     oracle = TabularOracle(ALL_TOY[:2], [1.0, 2.0], [5.0, 6.0], space=space)
     assert oracle(list(ALL_TOY[1])) == 2.0 and oracle.report(ALL_TOY[1]) == 6.0
@@ -281,7 +286,7 @@ def test_mutation_of_nasbench201_changes_one_edge():
     space = NASBench201Space()
     rng = np.random.RandomState(0)
     for parent in space.sample(30, random_state=0):
-        child = mutate_architecture(space, parent, rng)
+        child = space.mutate(parent, rng)
         assert space.validate(child) == child
         parent_ops = space.to_networkx(parent)
         child_ops = space.to_networkx(child)
@@ -305,7 +310,7 @@ def test_mutation_gives_valid_different_architectures(space_name):
     rng = np.random.RandomState(0)
     children = set()
     for parent in space.sample(20, random_state=0):
-        child = mutate_architecture(space, parent, rng)
+        child = space.mutate(parent, rng)
         assert space.validate(child) == child
         assert space.hash(child) != space.hash(parent)
         children.add(space.hash(child))
@@ -315,7 +320,7 @@ def test_mutation_gives_valid_different_architectures(space_name):
 def test_toy_mutation_changes_exactly_one_op():
     space = ToySpace()
     parent = ("a",) * TOY_SLOTS
-    child = mutate_architecture(space, parent, random_state=0)
+    child = space.mutate(parent, random_state=0)
     assert sum(p != c for p, c in zip(parent, child)) == 1
 
 

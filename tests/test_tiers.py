@@ -5,14 +5,15 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import require_data
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError, SkipTestWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
-from sknar.tiers import TierTransformer, check_accuracies
+from sknar.tiers import TierTransformer
+from sknar.utils import check_accuracies
+from sknar.utils.testing import require_data
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ DEFAULT_SEEDS = {"full": 20, "quick": 1}
 
 @functools.lru_cache(maxsize=8)
 def _table_space(key):
-    from sknar.cli import TableSpace
+    from sknar.spaces import TableSpace
 
     data = common.load_benchmark(key)
     return TableSpace(data["space"], data["archs"])
@@ -81,7 +81,7 @@ def search_space(data):
 
 
 def oracle_for(data):
-    from sknar.search import TabularOracle
+    from sknar.oracles import TabularOracle
 
     return TabularOracle(data["archs"], data["y"], data["y_report"], space=data["space"])
 

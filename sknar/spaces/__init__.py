@@ -1,6 +1,7 @@
 """Search spaces: what an architecture is, how to draw it and what it costs."""
 
 from ._base import PatchFeatures, SearchSpace
+from ._table import TableSpace
 from .nasbench101 import NASBench101Cell, NASBench101Space
 from .nasbench201 import NASBench201Space
 from .nasbench_graph import GraphArch, NASBenchGraphSpace
@@ -13,4 +14,5 @@ __all__ = [
     "NASBenchGraphSpace",
     "PatchFeatures",
     "SearchSpace",
+    "TableSpace",
 ]

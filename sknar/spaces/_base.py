@@ -44,9 +44,15 @@ class PatchFeatures(NamedTuple):
 class SearchSpace(ABC):
     """Base class of the cell-based search spaces.
 
-    Subclasses set the class attributes ``name``, ``op_names``, ``max_nodes``, ``n_cells`` and
-    ``cost_datasets`` and implement the abstract methods. ``validate_all`` and ``sample``
-    helpers are shared.
+    A subclass sets the class attributes below and implements the three abstract methods,
+    :meth:`validate`, :meth:`hash` and :meth:`sample`; that is enough for random search and
+    the graph-free parts of the library. Everything else has a default: :meth:`mutate`
+    changes one op through :meth:`to_networkx`, :meth:`total_costs` loops over
+    :meth:`total_cost`, :attr:`size` is None (unknown). The remaining methods raise
+    :class:`NotImplementedError` naming the space until the subclass provides them; each one
+    names the features that need it (:meth:`patch_features` for
+    :class:`~sknar.encoding.NARFeatureEncoder`, :meth:`to_networkx` for the graph encoders,
+    costs and structure for :class:`~sknar.sampler.TierSampler`).
 
     Attributes
     ----------
@@ -62,13 +68,16 @@ class SearchSpace(ABC):
     cost_datasets : tuple of str or None
         The datasets whose macro network the cost methods accept (``dataset=`` argument), or
         None when the cost does not depend on a dataset.
+    size : int or None
+        Number of distinct architectures of the space, or None when it is not known cheaply.
+        Samplers and searches enumerate a space whose size is small enough.
 
     Examples
     --------
     >>> from sknar.spaces import NASBench201Space, SearchSpace
     >>> space = NASBench201Space()
-    >>> isinstance(space, SearchSpace), space.max_nodes, space.n_cells
-    (True, 4, 15)
+    >>> isinstance(space, SearchSpace), space.max_nodes, space.n_cells, space.size
+    (True, 4, 15, 15625)
     """
 
     name = None
@@ -76,11 +85,28 @@ class SearchSpace(ABC):
     max_nodes = None
     n_cells = 0
     cost_datasets = None
+    size = None
+
+    def __init_subclass__(cls, **kwargs):
+        # A space's protocol methods read as the protocol's unless they say more.
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(cls).items():
+            protocol = getattr(SearchSpace, name, None)
+            if callable(value) and not name.startswith("_") and protocol is not None:
+                if not value.__doc__ and protocol.__doc__:
+                    value.__doc__ = protocol.__doc__
 
     @property
     def n_ops(self):
         """Number of distinct ops."""
         return len(self.op_names)
+
+    def _not_implemented(self, method, needed_by):
+        """The error of a protocol method this space does not provide."""
+        return NotImplementedError(
+            f"{type(self).__name__} (space {self.name!r}) does not implement {method}(), "
+            f"which {needed_by} needs; define it on the space to use that."
+        )
 
     # --- what an architecture is -------------------------------------------------------
 
@@ -162,7 +188,7 @@ class SearchSpace(ABC):
         """
         return self.validate_all(archs)
 
-    # --- drawing and listing -----------------------------------------------------------
+    # --- drawing, listing and changing ---------------------------------------------------
 
     @abstractmethod
     def sample(self, n, random_state=None):
@@ -181,7 +207,6 @@ class SearchSpace(ABC):
             Canonical forms.
         """
 
-    @abstractmethod
     def enumerate(self, verbose=False):
         """Iterate over every distinct architecture of the space (canonical forms).
 
@@ -195,10 +220,61 @@ class SearchSpace(ABC):
         arch : architecture
             Each canonical form once.
         """
+        raise self._not_implemented("enumerate", "listing the whole space")
+
+    def mutate(self, arch, random_state=None):
+        """A valid architecture one change away from ``arch``, a different network.
+
+        The default changes the op of one edge (edge-op spaces) or of one node (node-op
+        spaces) of :meth:`to_networkx`'s graph and reads it back with :meth:`from_networkx`;
+        spaces with a natural neighbourhood (edge flips, rewiring) override it. Invalid
+        mutants are redrawn (see :meth:`_first_valid_mutant`).
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the change.
+
+        Returns
+        -------
+        child : architecture
+            Canonical form whose :meth:`hash` differs from that of ``arch``.
+
+        Raises
+        ------
+        ValueError
+            If no valid mutant differing from ``arch`` is found in 100 tries.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> child = NASBench201Space().mutate(["nor_conv_3x3"] * 6, random_state=0)
+        >>> child.count("nor_conv_3x3")
+        5
+        """
+        return self._first_valid_mutant(arch, _change_one_op, random_state)
+
+    def _first_valid_mutant(self, arch, propose, random_state, max_tries=100):
+        """Redraw ``propose(space, parent, rng)`` until it validates to another network."""
+        rng = check_random_state(random_state)
+        parent = self.validate(arch)
+        parent_key = self.hash(parent)
+        for _ in range(max_tries):
+            try:
+                child = self.validate(propose(self, parent, rng))
+            except ValueError:
+                continue
+            if self.hash(child) != parent_key:
+                return child
+        raise ValueError(
+            f"no valid mutant of {parent!r} differing from it was found in {max_tries} tries "
+            f"in space {self.name!r}."
+        )
 
     # --- costs -------------------------------------------------------------------------
 
-    @abstractmethod
     def cost_features(self, arch, dataset=None):
         """Per-cell, per-node (or per-edge) FLOPs and parameter counts.
 
@@ -216,8 +292,8 @@ class SearchSpace(ABC):
             integer counts, slots being the nodes (node-op spaces) or edges (edge-op spaces) in
             the order of the canonical form.
         """
+        raise self._not_implemented("cost_features", "per-cell costs")
 
-    @abstractmethod
     def total_cost(self, arch, dataset=None):
         """Whole-network cost.
 
@@ -233,8 +309,37 @@ class SearchSpace(ABC):
         cost : dict
             ``{"flops": int, "params": int}``.
         """
+        raise self._not_implemented("total_cost", "TierSampler's 'flops' and 'params' features")
 
-    @abstractmethod
+    def total_costs(self, archs, dataset=None):
+        """Whole-network costs of a batch: :meth:`total_cost` of each, as two arrays.
+
+        Spaces with a vectorised cost model override this to cost a whole space at once.
+
+        Parameters
+        ----------
+        archs : sequence of architectures
+            Any forms the space accepts.
+        dataset : str, default=None
+            The macro network's dataset, one of ``cost_datasets``.
+
+        Returns
+        -------
+        flops, params : ndarray of shape (n_archs,)
+            int64 counts, in input order.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> flops, params = NASBench201Space().total_costs([["none"] * 6])
+        >>> params.tolist()
+        [73306]
+        """
+        totals = [self.total_cost(arch, dataset) for arch in archs]
+        flops = np.array([total["flops"] for total in totals], dtype=np.int64)
+        params = np.array([total["params"] for total in totals], dtype=np.int64)
+        return flops, params
+
     def structure_features(self, arch):
         """Structure summary used by samplers.
 
@@ -248,8 +353,8 @@ class SearchSpace(ABC):
         features : dict
             ``{"n_nodes": int, "n_edges": int, "n_<op>": int for each op}``.
         """
+        raise self._not_implemented("structure_features", "TierSampler's 'structure' features")
 
-    @abstractmethod
     def patch_features(self, archs, dataset=None):
         """Raw NAR patches of a batch of architectures.
 
@@ -265,10 +370,10 @@ class SearchSpace(ABC):
         patches : PatchFeatures
             float64 arrays.
         """
+        raise self._not_implemented("patch_features", "NARFeatureEncoder")
 
     # --- graphs ------------------------------------------------------------------------
 
-    @abstractmethod
     def to_networkx(self, arch):
         """Return the cell as a :class:`networkx.DiGraph` with an ``op`` attribute.
 
@@ -281,8 +386,8 @@ class SearchSpace(ABC):
         -------
         graph : networkx.DiGraph
         """
+        raise self._not_implemented("to_networkx", "the graph encoders and mutate")
 
-    @abstractmethod
     def from_networkx(self, graph):
         """Inverse of :meth:`to_networkx`.
 
@@ -296,6 +401,7 @@ class SearchSpace(ABC):
         arch : architecture
             The canonical form.
         """
+        raise self._not_implemented("from_networkx", "mutate")
 
     # --- shared helpers ----------------------------------------------------------------
 
@@ -332,3 +438,18 @@ class SearchSpace(ABC):
 
     def __hash__(self):
         return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
+
+
+def _change_one_op(space, arch, rng):
+    """Any space: change the op of one edge (edge-op spaces) or one node (node-op spaces)."""
+    graph = space.to_networkx(arch).copy()
+    edges = [edge for edge in graph.edges if "op" in graph.edges[edge]]
+    if edges:
+        attrs = graph.edges[edges[rng.randint(len(edges))]]
+    else:
+        nodes = [node for node in graph.nodes if graph.nodes[node].get("op") in space.op_names]
+        if not nodes:
+            raise ValueError(f"no mutable op in architecture {arch!r} of {space.name}.")
+        attrs = graph.nodes[nodes[rng.randint(len(nodes))]]
+    attrs["op"] = rng.choice([op for op in space.op_names if op != attrs["op"]])
+    return space.from_networkx(graph)

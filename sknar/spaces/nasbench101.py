@@ -154,6 +154,7 @@ class NASBench101Space(SearchSpace):
     n_cells = len(_CELL_NAMES)
     cost_datasets = None
     cell_names = _CELL_NAMES
+    size = 423_624
 
     # --- what an architecture is -------------------------------------------------------
 
@@ -373,6 +374,35 @@ class NASBench101Space(SearchSpace):
 
             cells = tqdm(cells, desc="NAS-Bench-101 cells", unit="cell")
         yield from cells
+
+    def mutate(self, arch, random_state=None):
+        """The cell with one edge flipped or one interior op changed.
+
+        The pruned cell is first padded to 7 vertices with unconnected vertices before the
+        output, so that an edge flip can also grow the cell; vertices left unconnected are
+        pruned again.
+
+        Parameters
+        ----------
+        arch : NASBench101Cell, (matrix, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the change.
+
+        Returns
+        -------
+        child : NASBench101Cell
+            A valid cell with another hash.
+
+        Examples
+        --------
+        >>> from sknar.spaces.nasbench101 import NASBench101Space
+        >>> space = NASBench101Space()
+        >>> parent = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+        >>> space.hash(space.mutate(parent, random_state=0)) != space.hash(parent)
+        True
+        """
+        return self._first_valid_mutant(arch, _flip_edge_or_change_op, random_state)
 
     # --- costs -------------------------------------------------------------------------
 
@@ -1330,3 +1360,24 @@ def _draw_random_spec(rng):
         return _validate_cell(matrix, ops)
     except ValueError:
         return None
+
+
+def _flip_edge_or_change_op(space, arch, rng):
+    matrix = np.array(arch.matrix, dtype=np.int64)
+    ops = list(arch.ops)
+    n_pad = space.max_nodes - len(ops)
+    if n_pad > 0:
+        size = space.max_nodes
+        padded = np.zeros((size, size), dtype=np.int64)
+        inner = len(ops) - 1
+        padded[:inner, :inner] = matrix[:inner, :inner]
+        padded[:inner, size - 1] = matrix[:inner, inner]
+        matrix = padded
+        ops = ops[:-1] + [rng.choice(space.op_names) for _ in range(n_pad)] + ["output"]
+    if rng.rand() < 0.5:
+        source, target = sorted(rng.choice(len(ops), size=2, replace=False))
+        matrix[source, target] = 1 - matrix[source, target]
+    else:
+        vertex = 1 + rng.randint(len(ops) - 2)
+        ops[vertex] = rng.choice([op for op in space.op_names if op != ops[vertex]])
+    return matrix.tolist(), ops

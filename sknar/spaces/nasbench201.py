@@ -279,6 +279,7 @@ class NASBench201Space(SearchSpace):
     max_nodes = N_NODES
     n_cells = N_CELLS
     cost_datasets = tuple(_DATASETS)
+    size = N_ARCHS
 
     # --- what an architecture is -------------------------------------------------------
 
@@ -478,6 +479,30 @@ class NASBench201Space(SearchSpace):
             combos = tqdm(combos, total=N_ARCHS, desc="NAS-Bench-201 cells")
         for ops in combos:
             yield _format_arch_string(ops)
+
+    def mutate(self, arch, random_state=None):
+        """The cell with the op of one of its 6 edges changed.
+
+        Parameters
+        ----------
+        arch : str, sequence of str or networkx.DiGraph
+            An architecture in any accepted form.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the change.
+
+        Returns
+        -------
+        child : str
+            The canonical arch string, a different cell.
+
+        Examples
+        --------
+        >>> from sknar.spaces.nasbench201 import NASBench201Space
+        >>> child = NASBench201Space().mutate(["nor_conv_3x3"] * 6, random_state=0)
+        >>> child.count("nor_conv_3x3")
+        5
+        """
+        return self._first_valid_mutant(arch, _change_one_edge_op, random_state)
 
     # --- costs -------------------------------------------------------------------------
 
@@ -686,3 +711,10 @@ class NASBench201Space(SearchSpace):
             _check_op(data["op"], f"edge {src}->{dst}")
             ops[position[(src, dst)]] = data["op"]
         return tuple(ops)
+
+
+def _change_one_edge_op(space, arch, rng):
+    ops = list(space._edge_ops(arch))
+    edge = rng.randint(len(ops))
+    ops[edge] = rng.choice([op for op in OPS if op != ops[edge]])
+    return ops

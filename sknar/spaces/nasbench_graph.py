@@ -473,6 +473,37 @@ class NASBenchGraphSpace(SearchSpace):
         rng = check_random_state(random_state)
         return [archs[i] for i in rng.choice(len(archs), size=n, replace=False)]
 
+    @property
+    def size(self):
+        """Number of canonical architectures of the op set (26,206 for ``"full"``)."""
+        return len(_all_archs(self._checked_op_set()))
+
+    def mutate(self, arch, random_state=None):
+        """The architecture with one slot's op or, for a slot after the first, its input
+        changed.
+
+        Parameters
+        ----------
+        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any accepted form.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the change.
+
+        Returns
+        -------
+        child : GraphArch
+            The canonical form of a different network.
+
+        Examples
+        --------
+        >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
+        >>> space = NASBenchGraphSpace()
+        >>> parent = space.validate(([0, 0, 0, 0], ["gcn"] * 4))
+        >>> space.hash(space.mutate(parent, random_state=0)) != space.hash(parent)
+        True
+        """
+        return self._first_valid_mutant(arch, _change_one_slot, random_state)
+
     # --- costs -------------------------------------------------------------------------
 
     def cost_features(self, arch, dataset=None):
@@ -665,3 +696,13 @@ class NASBenchGraphSpace(SearchSpace):
                 f"({sorted(leaves)}), got {sorted(graph.predecessors(OUTPUT_NODE))}"
             )
         return link, ops
+
+
+def _change_one_slot(space, arch, rng):
+    link, ops = list(arch.link), list(arch.ops)
+    slot = rng.randint(len(ops))
+    if rng.rand() < 0.5 and slot > 0:
+        link[slot] = rng.choice([source for source in range(slot + 1) if source != link[slot]])
+    else:
+        ops[slot] = rng.choice([op for op in space.op_names if op != ops[slot]])
+    return link, ops

@@ -5,10 +5,10 @@ import json
 
 import numpy as np
 import pytest
-from conftest import require_data
 
 from sknar.datasets._nasbench101 import NASBENCH101_METRICS, load_nasbench101
 from sknar.spaces.nasbench101 import NASBench101Cell, NASBench101Space
+from sknar.utils.testing import require_data
 
 OFFICIAL = "nasbench101/nb101_official_records_30.json"
 RECORDS = "nasbench101/nb101_20k_val108.json.gz"

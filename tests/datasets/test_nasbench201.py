@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 import pytest
-from conftest import require_data
 
 from sknar.datasets._nasbench201 import load_nasbench201
 from sknar.spaces.nasbench201 import NASBench201Space
+from sknar.utils.testing import require_data
 
 CSV_FILE = "nasbench201/nats_tss_test_acc_200ep.csv"
 EXAMPLE = "nar_reference/nasbench201_vertice_example.json"

@@ -8,11 +8,11 @@ import pickle
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import require_data
 from scipy import stats
 
-from sknar.spaces._base import PatchFeatures, SearchSpace
+from sknar.spaces import PatchFeatures, SearchSpace
 from sknar.spaces.nasbench101 import NASBench101Cell, NASBench101Space
+from sknar.utils.testing import require_data
 
 C1, C3, MP = "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3"
 OFFICIAL = "nasbench101/nb101_official_records_30.json"

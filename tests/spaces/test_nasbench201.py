@@ -5,10 +5,10 @@ import pickle
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import require_data
 
-from sknar.spaces._base import SearchSpace
+from sknar.spaces import SearchSpace
 from sknar.spaces.nasbench201 import EDGES, NASBench201Space
+from sknar.utils.testing import require_data
 
 EXAMPLE = "nar_reference/nasbench201_vertice_example.json"
 CSV_FILE = "nasbench201/nats_tss_test_acc_200ep.csv"

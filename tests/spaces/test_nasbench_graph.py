@@ -7,7 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sknar.spaces._base import SearchSpace
+from sknar.spaces import SearchSpace
 from sknar.spaces.nasbench_graph import GNN_OPS, GraphArch, NASBenchGraphSpace
 
 ALL_LINKS = list(itertools.product(*(range(slot + 1) for slot in range(4))))

@@ -1,15 +1,6 @@
-"""Oracles: what a search asks for the quality of an architecture.
+"""The table oracle: look an architecture's accuracy up in a benchmark table."""
 
-An oracle is any callable ``oracle(arch) -> float`` (higher is better), e.g. a function that
-trains a network. Benchmark oracles look the value up in a table; they may also carry a
-*report* value (e.g. test accuracy) that a search records beside each query but never uses
-to choose.
-"""
-
-import math
-import numbers
-
-import numpy as np
+from ..utils import check_accuracies
 
 __all__ = ["TabularOracle"]
 
@@ -36,7 +27,7 @@ class TabularOracle:
 
     Examples
     --------
-    >>> from sknar._oracles import TabularOracle
+    >>> from sknar.oracles import TabularOracle
     >>> from sknar.spaces.nasbench201 import NASBench201Space
     >>> space = NASBench201Space()
     >>> archs = [["nor_conv_3x3"] * 6, ["skip_connect"] * 6]
@@ -48,11 +39,11 @@ class TabularOracle:
     def __init__(self, archs, values, report_values=None, *, space):
         self.space = space
         canonical = space.validate_all(archs)
-        self._values = _check_values(values, len(canonical), "values")
+        self._values = check_accuracies(values, name="values", n_samples=len(canonical))
         self._report_values = (
             None
             if report_values is None
-            else _check_values(report_values, len(canonical), "report_values")
+            else check_accuracies(report_values, name="report_values", n_samples=len(canonical))
         )
         self._row = {}
         for row, arch in enumerate(canonical):
@@ -114,10 +105,10 @@ class TabularOracle:
 
         Examples
         --------
-        >>> from sknar._oracles import TabularOracle
+        >>> from sknar.oracles import TabularOracle
         >>> oracle = TabularOracle.from_nasbench201("cifar10")  # doctest: +SKIP
         """
-        from .datasets._nasbench201 import load_nasbench201
+        from ..datasets import load_nasbench201
 
         data = load_nasbench201(dataset, **loader_kwargs)
         return cls(data.archs, data.y, space=data.space)
@@ -128,10 +119,10 @@ class TabularOracle:
 
         Examples
         --------
-        >>> from sknar._oracles import TabularOracle
+        >>> from sknar.oracles import TabularOracle
         >>> oracle = TabularOracle.from_nasbench101()  # doctest: +SKIP
         """
-        from .datasets._nasbench101 import load_nasbench101
+        from ..datasets import load_nasbench101
 
         data = load_nasbench101(**loader_kwargs)
         return cls(data.archs, data.y, space=data.space)
@@ -142,10 +133,10 @@ class TabularOracle:
 
         Examples
         --------
-        >>> from sknar._oracles import TabularOracle
+        >>> from sknar.oracles import TabularOracle
         >>> oracle = TabularOracle.from_nasbench_graph("cora")  # doctest: +SKIP
         """
-        from .datasets._nasbench_graph import load_nasbench_graph
+        from ..datasets import load_nasbench_graph
 
         valid = load_nasbench_graph(dataset, metric="valid", **loader_kwargs)
         test = load_nasbench_graph(dataset, metric="test", **loader_kwargs)
@@ -153,28 +144,3 @@ class TabularOracle:
         test_by_hash = {space.hash(arch): value for arch, value in zip(test.archs, test.y)}
         report = [test_by_hash[space.hash(arch)] for arch in valid.archs]
         return cls(valid.archs, valid.y, report, space=space)
-
-
-def _check_values(values, n_archs, name):
-    values = np.asarray(values, dtype=np.float64)
-    if values.shape != (n_archs,):
-        raise ValueError(f"{name} must have shape ({n_archs},), got {values.shape}.")
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        raise ValueError(f"{name} holds a NaN or infinite value at index {int(bad[0])}.")
-    return values
-
-
-def check_oracle_value(value, arch):
-    """Return ``value`` as a finite float or raise naming the architecture."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"the oracle returned {value!r} for architecture {arch!r}; it must return a "
-            "real number (higher is better)."
-        )
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(
-            f"the oracle returned {value} for architecture {arch!r}; it must be finite."
-        )
-    return value

@@ -9,8 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._encoding_utils import as_arch_list, locate_invalid, require_non_empty
-from .spaces._base import SearchSpace
+from ..spaces import SearchSpace
+from ._utils import as_arch_list, locate_invalid, require_non_empty
 
 _COST_KINDS = ("flops", "params")
 

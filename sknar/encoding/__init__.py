@@ -10,8 +10,8 @@ Every encoder takes a sequence of architectures in any form the space accepts an
 any space following the :class:`~sknar.spaces.SearchSpace` protocol.
 """
 
-from ._encoding_graph import AdjacencyOneHotEncoder, PathEncoder
-from ._encoding_nar import NARFeatureEncoder, PatchMatrix, get_patch_layout
+from ._graph import AdjacencyOneHotEncoder, PathEncoder
+from ._nar import NARFeatureEncoder, PatchMatrix, get_patch_layout
 
 __all__ = [
     "AdjacencyOneHotEncoder",

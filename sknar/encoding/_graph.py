@@ -13,8 +13,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._encoding_utils import as_arch_list, require_non_empty
-from .spaces._base import SearchSpace
+from ..spaces import SearchSpace
+from ._utils import as_arch_list, require_non_empty
 
 INPUT_OP, OUTPUT_OP, NONE_OP = "input", "output", "none"
 _MAX_PATH_FEATURES = 1_000_000

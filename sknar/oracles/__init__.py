@@ -1,0 +1,11 @@
+"""Oracles: what a search asks for the quality of an architecture.
+
+An oracle is any callable ``oracle(arch) -> float`` (higher is better), e.g. a function that
+trains a network. A table oracle looks the value up in a benchmark table; it may also carry
+a *report* value (e.g. test accuracy) that a search records beside each query but never uses
+to choose.
+"""
+
+from ._tabular import TabularOracle
+
+__all__ = ["TabularOracle"]
