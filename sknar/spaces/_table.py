@@ -9,6 +9,18 @@ from ._base import SearchSpace
 __all__ = ["TableSpace"]
 
 
+def _delegated(name):
+    """A method of TableSpace that calls the wrapped space's, documented as the protocol's."""
+
+    @functools.wraps(getattr(SearchSpace, name))
+    def method(self, *args, **kwargs):
+        return getattr(self.space, name)(*args, **kwargs)
+
+    # wraps copies the protocol's abstract flag along with its docstring.
+    method.__isabstractmethod__ = False
+    return method
+
+
 class TableSpace(SearchSpace):
     """The architectures of a table, as a search space of their own.
 
@@ -60,6 +72,17 @@ class TableSpace(SearchSpace):
         self.max_nodes = space.max_nodes
         self.n_cells = space.n_cells
         self.cost_datasets = space.cost_datasets
+
+    validate = _delegated("validate")
+    hash = _delegated("hash")
+    representatives = _delegated("representatives")
+    cost_features = _delegated("cost_features")
+    total_cost = _delegated("total_cost")
+    total_costs = _delegated("total_costs")
+    structure_features = _delegated("structure_features")
+    patch_features = _delegated("patch_features")
+    to_networkx = _delegated("to_networkx")
+    from_networkx = _delegated("from_networkx")
 
     @property
     def size(self):
@@ -143,27 +166,3 @@ class TableSpace(SearchSpace):
 
         return self._first_valid_mutant(arch, propose, random_state)
 
-
-def _delegated(name):
-    """A method of TableSpace that calls the wrapped space's, documented as the protocol's."""
-
-    @functools.wraps(getattr(SearchSpace, name))
-    def method(self, *args, **kwargs):
-        return getattr(self.space, name)(*args, **kwargs)
-
-    return method
-
-
-for _name in (
-    "validate",
-    "hash",
-    "representatives",
-    "cost_features",
-    "total_cost",
-    "total_costs",
-    "structure_features",
-    "patch_features",
-    "to_networkx",
-    "from_networkx",
-):
-    setattr(TableSpace, _name, _delegated(_name))

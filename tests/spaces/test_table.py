@@ -2,6 +2,7 @@
 
 import pytest
 
+from sknar.datasets import load_nasbench101
 from sknar.oracles import TabularOracle
 from sknar.search import RegularizedEvolution
 from sknar.spaces import NASBench201Space, TableSpace
@@ -9,8 +10,6 @@ from sknar.utils.testing import require_data
 
 
 def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
-    from sknar.datasets._nasbench101 import load_nasbench101
-    from sknar.spaces import TableSpace
     data = load_nasbench101(require_data("nasbench101/nb101_official_records_30.json"))
     space = TableSpace(data.space, data.archs)
     assert space.size == 30
@@ -24,7 +23,6 @@ def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
 
 
 def test_table_space_encodes_the_representatives_of_its_space():
-
     space = NASBench201Space()
     archs = [["avg_pool_3x3", "none", "none", "skip_connect", "none", "none"], ["none"] * 6]
     table = TableSpace(space, archs)
