@@ -163,8 +163,9 @@ class _ArchitectureEncoder(TransformerMixin, BaseEstimator):
 def _as_arch_list(archs):
     """Return ``archs`` as a list of single architectures, refusing a lone architecture.
 
-    A string, a dict, a graph or an ``(matrix, ops)`` pair would otherwise be iterated into
-    meaningless pieces (characters, keys, nodes), so they are rejected with a hint.
+    A string, a dict or a graph would otherwise be iterated into meaningless pieces
+    (characters, keys, nodes), so they are rejected with a hint. (A lone ``(matrix, ops)``
+    pair is a sequence of two items; the first fails validation, at index 0.)
     """
     if archs is None:
         raise ValueError("expected a sequence of architectures, got None.")
