@@ -21,6 +21,7 @@ EXTRAS = {
         "sphinx-gallery>=0.15",
         "numpydoc>=1.6",
         "pydata-sphinx-theme>=0.15",
+        "myst-parser>=2",
         "matplotlib>=3.7",
     ],
     "benchmarks": ["xgboost>=1.7", "lightgbm>=4", "matplotlib>=3.7"],

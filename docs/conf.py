@@ -1,6 +1,9 @@
 """Sphinx configuration of the sknar documentation."""
 
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 import sys
 import warnings
@@ -9,10 +12,8 @@ from pathlib import Path
 DOCS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DOCS_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(DOCS_DIR))
 
 import torch  # noqa: E402
-from _results_page import write_results_page  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import sknar  # noqa: E402
@@ -42,18 +43,38 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
 ]
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
-source_suffix = {".rst": "restructuredtext"}
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
 
 # -- API reference ------------------------------------------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+
+
+def _foreign_base_names():
+    """Names of the classes outside sknar that sknar's classes derive from.
+
+    Given to autodoc's ``inherited-members``, they make a class page show what the class
+    inherits from sknar's own base classes (the encoders' ``fit`` and ``transform`` live in a
+    private one) and nothing of scikit-learn, numpy, torch or Python.
+    """
+    names = {"object"}
+    for module_info in pkgutil.walk_packages(sknar.__path__, "sknar."):
+        module = importlib.import_module(module_info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            names.update(
+                base.__name__ for base in cls.__mro__ if not base.__module__.startswith("sknar")
+            )
+    return ",".join(sorted(names))
+
+
+autodoc_default_options = {"members": True, "inherited-members": _foreign_base_names()}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -125,17 +146,7 @@ def _skip_generated_members(app, what, name, obj, skip, options):
     return skip
 
 
-def _write_benchmark_page(app):
-    del app
-    write_results_page(
-        REPO_ROOT / "benchmarks" / "RESULTS.md",
-        DOCS_DIR / "generated" / "benchmark_results.rst.inc",
-        DOCS_DIR / "generated" / "benchmark_images",
-    )
-
-
 def setup(app):
-    app.connect("builder-inited", _write_benchmark_page)
     app.connect("autodoc-process-docstring", _escape_fitted_names_in_shapes)
     app.connect("autodoc-skip-member", _skip_generated_members)
     app.add_css_file("sknar.css")

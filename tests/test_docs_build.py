@@ -1,6 +1,9 @@
-"""The documentation builds with warnings as errors, running every gallery example."""
+"""The documentation builds with warnings as errors, running every gallery example, and
+shows the benchmark report."""
 
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +28,17 @@ def test_docs_and_gallery_build_without_warnings(tmp_path):
     gallery = tmp_path / "html" / "auto_examples"
     assert len(list(gallery.glob("plot_*.html"))) >= 7
     assert list((tmp_path / "html" / "_images").glob("sphx_glr_plot_*_001.png"))
+    _check_benchmark_page(tmp_path / "html")
+
+
+def _check_benchmark_page(html_dir):
+    """The page shows benchmarks/RESULTS.md as it stands: its section headings and figures."""
+    report = (DOCS_DIR.parent / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    page = (html_dir / "benchmarks.html").read_text(encoding="utf-8")
+    headings = re.findall(r"^#{2,3} ([^`\n]+?)\s*$", report, flags=re.M)
+    assert headings, "RESULTS.md has no plain section heading"
+    missing = [heading for heading in headings if html.escape(heading, quote=False) not in page]
+    assert not missing, f"the benchmark page lacks the sections {missing}"
+    for figure in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", report):
+        name = Path(figure).name
+        assert f'src="_images/{name}"' in page and (html_dir / "_images" / name).is_file(), name

@@ -1,7 +1,10 @@
 """Tests of sknar.encoding on two small user-defined spaces (which also shows that any space
 following the protocol works) and on the benchmark spaces."""
 
+import gzip
+import hashlib
 import itertools
+import json
 import pickle
 import time
 
@@ -10,6 +13,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import check_param_validation
 
 from sknar.encoding import (
     AdjacencyOneHotEncoder,
@@ -18,8 +23,24 @@ from sknar.encoding import (
     PathEncoder,
     get_patch_layout,
 )
-from sknar.spaces import PatchFeatures, SearchSpace
+from sknar.spaces import (
+    NASBench101Space,
+    NASBench201Space,
+    NASBenchGraphSpace,
+    PatchFeatures,
+    SearchSpace,
+)
 from sknar.utils.testing import require_data
+
+
+class _ListedSpace(SearchSpace):
+    """A space small enough to list: sampling draws from the enumeration."""
+
+    def sample(self, n, random_state=None):
+        everything = list(self.enumerate())
+        rng = np.random.default_rng(random_state)
+        return [everything[i] for i in rng.choice(len(everything), size=n, replace=False)]
+
 
 # --------------------------------------------------------------------------------------------
 # A toy node-op space: cells of 2 to 4 nodes (input, up to two of "a"/"b", output), 2 cells.
@@ -28,16 +49,12 @@ from sknar.utils.testing import require_data
 # --------------------------------------------------------------------------------------------
 
 
-class ToyNodeSpace(SearchSpace):
+class ToyNodeSpace(_ListedSpace):
     name = "toy-node"
     op_names = ("a", "b")
     max_nodes = 4
     n_cells = 2
-    cost_datasets = None
     codes = {"input": 1, "a": 2, "b": 3, "output": 4}
-
-    def op_code(self, op_name):
-        return self.codes[op_name]
 
     def validate(self, arch):
         if isinstance(arch, nx.DiGraph):
@@ -85,11 +102,6 @@ class ToyNodeSpace(SearchSpace):
                     except ValueError:
                         continue
 
-    def sample(self, n, random_state=None):
-        everything = list(self.enumerate())
-        rng = np.random.default_rng(random_state)
-        return [everything[i] for i in rng.choice(len(everything), size=n, replace=False)]
-
     def cost_features(self, arch, dataset=None):
         _, ops = self.validate(arch)
         unit_flops = {"a": 10, "b": 1000}
@@ -98,15 +110,6 @@ class ToyNodeSpace(SearchSpace):
         flops = np.array([unit_flops.get(op, 0) for op in ops])[None, :] * scale
         params = np.array([unit_params.get(op, 0) for op in ops])[None, :] * scale
         return {"flops": flops.astype(np.int64), "params": params.astype(np.int64)}
-
-    def total_cost(self, arch, dataset=None):
-        costs = self.cost_features(arch)
-        return {kind: int(values.sum()) for kind, values in costs.items()}
-
-    def structure_features(self, arch):
-        matrix, ops = self.validate(arch)
-        counts = {f"n_{op}": ops.count(op) for op in self.op_names}
-        return {"n_nodes": len(ops), "n_edges": int(np.sum(matrix)), **counts}
 
     def patch_features(self, archs, dataset=None):
         canonical = self.validate_all(archs)
@@ -153,16 +156,13 @@ class ToyNodeSpace(SearchSpace):
 EDGES = ((0, 1), (0, 2), (1, 2))
 
 
-class ToyEdgeSpace(SearchSpace):
+class ToyEdgeSpace(_ListedSpace):
     name = "toy-edge"
     op_names = ("none", "x", "y")
     max_nodes = 3
     n_cells = 1
     cost_datasets = ("small", "large")
     cost_unit = {"small": 1, "large": 4}
-
-    def op_code(self, op_name):
-        return self.op_names.index(op_name)
 
     def validate(self, arch):
         if isinstance(arch, nx.DiGraph):
@@ -183,26 +183,12 @@ class ToyEdgeSpace(SearchSpace):
     def enumerate(self, verbose=False):
         yield from itertools.product(self.op_names, repeat=len(EDGES))
 
-    def sample(self, n, random_state=None):
-        everything = list(self.enumerate())
-        rng = np.random.default_rng(random_state)
-        return [everything[i] for i in rng.choice(len(everything), size=n, replace=False)]
-
     def cost_features(self, arch, dataset=None):
         unit = self.cost_unit[dataset or "small"]
         ops = self.validate(arch)
         flops = [{"x": 5, "y": 50}.get(op, 0) * unit for op in ops]
         params = [{"x": 2}.get(op, 0) * unit for op in ops]
         return {"flops": np.array([flops], np.int64), "params": np.array([params], np.int64)}
-
-    def total_cost(self, arch, dataset=None):
-        costs = self.cost_features(arch, dataset)
-        return {kind: int(values.sum()) for kind, values in costs.items()}
-
-    def structure_features(self, arch):
-        ops = self.validate(arch)
-        counts = {f"n_{op}": ops.count(op) for op in self.op_names}
-        return {"n_nodes": 3, "n_edges": 3 - ops.count("none"), **counts}
 
     def patch_features(self, archs, dataset=None):
         if dataset not in (None, *self.cost_datasets):
@@ -214,7 +200,7 @@ class ToyEdgeSpace(SearchSpace):
         for k, arch in enumerate(canonical):
             costs = self.cost_features(arch, dataset)
             for e, (i, j) in enumerate(EDGES):
-                ops_patches[k, i, j] = self.op_code(arch[e])
+                ops_patches[k, i, j] = self.op_names.index(arch[e])
                 flops[k, 0, i, j] = costs["flops"][0, e]
                 params[k, 0, i, j] = costs["params"][0, e]
         return PatchFeatures(ops_patches, flops, params)
@@ -303,12 +289,6 @@ def test_nar_linear_scale_and_zero_preservation(node_archs):
     X = encoder.transform(node_archs)
     np.testing.assert_allclose(X[:, 16:32], raw[:, 16:32] / encoder.scale_["flops"], rtol=1e-6)
     np.testing.assert_array_equal(X == 0, raw == 0)
-
-
-def test_nar_fit_transform_equals_fit_then_transform(node_archs):
-    encoder = NARFeatureEncoder(NODE_SPACE, chunk_size=5)
-    X = encoder.fit_transform(node_archs)
-    np.testing.assert_allclose(X, clone(encoder).fit(node_archs).transform(node_archs))
 
 
 def test_nar_edge_space_dataset_and_feature_names(edge_archs):
@@ -520,6 +500,47 @@ ENCODERS = [
 ]
 
 
+@pytest.mark.parametrize(
+    "encoder",
+    [*ENCODERS, NARFeatureEncoder(NODE_SPACE, chunk_size=5), PathEncoder(EDGE_SPACE)],
+    ids=lambda e: type(e).__name__,
+)
+def test_fit_transform_equals_fit_then_transform(encoder, node_archs, edge_archs):
+    archs = node_archs if encoder.space is NODE_SPACE else edge_archs
+    X = clone(encoder).fit_transform(archs)
+    np.testing.assert_array_equal(X, clone(encoder).fit(archs).transform(archs))
+    assert X.dtype == np.float32
+
+
+@pytest.mark.parametrize("encoder", ENCODERS, ids=lambda e: type(e).__name__)
+def test_scikit_learn_parameter_validation(encoder):
+    """scikit-learn's own check: every parameter has a constraint and a bad value raises
+    InvalidParameterError at fit, before the (numeric) input is read."""
+    check_param_validation(type(encoder).__name__, encoder)
+
+
+@pytest.mark.parametrize(
+    "encoder_class, params",
+    [
+        (NARFeatureEncoder, {"space": "nasbench201"}),
+        (NARFeatureEncoder, {"dataset": 3}),
+        (NARFeatureEncoder, {"scale": "sqrt"}),
+        (NARFeatureEncoder, {"merge_isomorphic": "yes"}),
+        (NARFeatureEncoder, {"chunk_size": 0}),
+        (NARFeatureEncoder, {"chunk_size": 2.5}),
+        (AdjacencyOneHotEncoder, {"merge_isomorphic": None}),
+        (PathEncoder, {"max_path_length": -1}),
+        (PathEncoder, {"max_path_length": 1.5}),
+    ],
+)
+def test_bad_parameter_is_named_at_fit(encoder_class, params):
+    encoder = encoder_class(EDGE_SPACE).set_params(**params)
+    (name,) = params
+    message = f"'{name}' parameter of {encoder_class.__name__} must be"
+    with pytest.raises(InvalidParameterError, match=message):
+        encoder.fit([("x", "y", "none")])
+
+
 @pytest.mark.parametrize("encoder", ENCODERS, ids=lambda e: type(e).__name__)
 def test_clone_get_params_and_pickle(encoder, node_archs, edge_archs):
     archs = node_archs if encoder.space is NODE_SPACE else edge_archs
@@ -602,18 +623,19 @@ ARCH_201 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor
 
 @pytest.fixture(scope="module")
 def nb201_space():
-    from sknar.spaces.nasbench201 import NASBench201Space
-
     return NASBench201Space()
+
+
+def _reference_record(file_name):
+    """The first record of a NAR reference cell-information file."""
+    with open(require_data(f"nar_reference/{file_name}")) as handle:
+        records = json.load(handle)
+    return records["0"] if isinstance(records, dict) else records[0]
 
 
 @pytest.fixture(scope="module")
 def nb201_record():
-    import json
-
-    path = require_data("nar_reference/nasbench201_vertice_example.json")
-    with open(path) as handle:
-        return json.load(handle)["0"]
+    return _reference_record("nasbench201_vertice_example.json")
 
 
 def _nar201_oracle(record, prefix):
@@ -730,18 +752,12 @@ NB101_CODES = {
 
 @pytest.fixture(scope="module")
 def nb101_space():
-    from sknar.spaces.nasbench101 import NASBench101Space
-
     return NASBench101Space()
 
 
 @pytest.fixture(scope="module")
 def nb101_record():
-    import json
-
-    path = require_data("nar_reference/nasbench101_vertice_example.json")
-    with open(path) as handle:
-        return json.load(handle)[0]
+    return _reference_record("nasbench101_vertice_example.json")
 
 
 def _pad_before_output(values, size=7):
@@ -853,12 +869,68 @@ def test_nb101_graph_encodings_have_the_standard_sizes(nb101_space, nb101_record
     }
 
 
+# --- every encoding pinned ------------------------------------------------------------------
+
+# sha256 (first 16 hex digits) of the float32 output on every fifth NAS-Bench-201 cell and on the
+# first 1,000 NAS-Bench-101 cells of the 20k table. Raw counts and 0/1 indicators are exact in
+# float32 on every platform, so a change of any encoding changes its digest here; a change that
+# is meant updates the digest and says why. (The log scale is checked against its formula
+# above, not pinned: float32 logarithms may differ in the last bit between CPUs.)
+PINNED_DIGESTS = {
+    ("nb201", True, "nar"): "393d38f46156c00d",
+    ("nb201", True, "one-hot"): "8b8d06c633ce49e4",
+    ("nb201", True, "path"): "e0474de0682521d9",
+    ("nb201", False, "nar"): "57de6c6ed951dfc6",
+    ("nb201", False, "one-hot"): "2c8fce753300151a",
+    ("nb201", False, "path"): "2a6aaa5b88f96dd0",
+    ("nb101", True, "nar"): "d3bb972c4f9c725a",
+    ("nb101", True, "one-hot"): "8455e43a3fbdab0c",
+    ("nb101", True, "path"): "16070d64c87e9451",
+}
+PINNED_ENCODERS = {
+    "nar": lambda space, merge: NARFeatureEncoder(space, scale=None, merge_isomorphic=merge),
+    "one-hot": lambda space, merge: AdjacencyOneHotEncoder(space, merge_isomorphic=merge),
+    "path": lambda space, merge: PathEncoder(space, merge_isomorphic=merge),
+}
+PINNED_REFERENCES = {
+    ("nb201", True): {"flops": 817621.4665041943, "params": 3193.833853532018},
+    ("nb101", True): {"flops": 15565471.417113103, "params": 69361.71569125184},
+}
+
+
+@pytest.fixture(scope="module")
+def pinned_archs(nb101_space, nb201_space):
+    with gzip.open(require_data("nasbench101/nb101_20k_val108.json.gz")) as handle:
+        nb101_cells = [(record["matrix"], record["ops"]) for record in json.load(handle)[:1000]]
+    return {
+        "nb201": (nb201_space, list(nb201_space.enumerate())[::5]),
+        "nb101": (nb101_space, nb101_cells),
+    }
+
+
+def _digest(X):
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float32).tobytes()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("benchmark, merge_isomorphic, encoder", list(PINNED_DIGESTS))
+def test_encodings_are_pinned(pinned_archs, benchmark, merge_isomorphic, encoder):
+    space, archs = pinned_archs[benchmark]
+    X = PINNED_ENCODERS[encoder](space, merge_isomorphic).fit_transform(archs)
+    assert _digest(X) == PINNED_DIGESTS[benchmark, merge_isomorphic, encoder]
+
+
+@pytest.mark.parametrize("benchmark, merge_isomorphic", list(PINNED_REFERENCES))
+def test_learned_scale_references_are_pinned(pinned_archs, benchmark, merge_isomorphic):
+    space, archs = pinned_archs[benchmark]
+    encoder = NARFeatureEncoder(space, merge_isomorphic=merge_isomorphic).fit(archs)
+    expected = PINNED_REFERENCES[benchmark, merge_isomorphic]
+    assert encoder.scale_ == pytest.approx(expected, rel=1e-9)
+
+
 # --- NAS-Bench-Graph (no cost cells, input/output nodes) -----------------------------------------
 
 
 def test_nasbench_graph_space_encodings():
-    from sknar.spaces.nasbench_graph import NASBenchGraphSpace
-
     space = NASBenchGraphSpace()
     archs = space.sample(200, random_state=0)
     nar = NARFeatureEncoder(space).fit(archs)

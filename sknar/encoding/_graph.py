@@ -9,15 +9,22 @@ import numbers
 
 import networkx as nx
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
-from ..spaces import SearchSpace
-from ._utils import as_arch_list, require_non_empty
+from ..utils import Substitution
+from ._base import _ArchitectureEncoder, _fill_encoder_docstring
 
 INPUT_OP, OUTPUT_OP, NONE_OP = "input", "output", "none"
 _MAX_PATH_FEATURES = 1_000_000
+
+# The shared encoder pieces plus the attributes every graph encoder learns.
+_fill_graph_encoder_docstring = Substitution(
+    **_fill_encoder_docstring.pieces,
+    graph_attributes="""op_location_ : {"node", "edge"}
+        Where the space's graphs carry their ops.
+    max_nodes_ : int
+        ``P``, the number of node slots."""
+)
 
 
 class _CellGraph:
@@ -93,100 +100,25 @@ def _upper_triangle_index(size):
     return table
 
 
-class _CellGraphEncoder(TransformerMixin, BaseEstimator):
-    """Shared machinery: validate, read graphs, learn the layout, fill an indicator matrix."""
+class _CellGraphEncoder(_ArchitectureEncoder):
+    """Shared machinery: read graphs, learn the layout, fill an indicator matrix."""
 
-    _parameter_constraints: dict = {"space": [SearchSpace], "merge_isomorphic": ["boolean"]}
-
-    def __init__(self, space, *, merge_isomorphic=True):
-        self.space = space
-        self.merge_isomorphic = merge_isomorphic
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, archs, y=None):
-        """Validate the architectures and fix the feature layout.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Training architectures in any form the space accepts.
-        y : None
-            Ignored; present for pipeline compatibility.
-
-        Returns
-        -------
-        self : estimator
-            The fitted encoder.
-        """
+    def _fit(self, archs):
         self._fit_graphs(self._read_graphs(archs, fitting=True))
-        return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, archs, y=None):
-        """Fit on the architectures and encode them, reading each graph once.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Training architectures in any form the space accepts.
-        y : None
-            Ignored; present for pipeline compatibility.
-
-        Returns
-        -------
-        X : ndarray of shape (n_archs, n_features_out), dtype float32
-            The encoded architectures.
-        """
+    def _fit_transform(self, archs):
         cells = self._read_graphs(archs, fitting=True)
         self._fit_graphs(cells)
         return self._encode(cells)
 
-    def transform(self, archs):
-        """Encode architectures.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Architectures in any form the space accepts.
-
-        Returns
-        -------
-        X : ndarray of shape (n_archs, n_features_out), dtype float32
-            One column per name of :meth:`get_feature_names_out`, 0/1 valued.
-        """
-        check_is_fitted(self)
+    def _transform(self, archs):
         return self._encode(self._read_graphs(archs, fitting=False))
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored: the input is architectures, not named features.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            One name per output column.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._feature_names(), dtype=object)
-
-    # --- internals -----------------------------------------------------------------------
-
     def _read_graphs(self, archs, fitting):
-        archs = as_arch_list(archs)
-        if fitting:
-            require_non_empty(archs)
-        if self.merge_isomorphic:
-            canonical = self.space.representatives(archs)
-        else:
-            canonical = self.space.validate_all(archs)
         size = int(self.space.max_nodes)
         cells = [
             _CellGraph(self.space.to_networkx(arch), size, index)
-            for index, arch in enumerate(canonical)
+            for index, arch in enumerate(self._network_forms(archs))
         ]
         location = cells[0].op_location if fitting else self.op_location_
         for cell in cells:
@@ -214,14 +146,8 @@ class _CellGraphEncoder(TransformerMixin, BaseEstimator):
             out[rows, np.concatenate(columns)] = 1.0
         return out
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.input_tags.dict = True
-        return tags
 
-
+@_fill_graph_encoder_docstring
 class AdjacencyOneHotEncoder(_CellGraphEncoder):
     """Adjacency upper triangle plus one-hot ops: the standard baseline encoding.
 
@@ -234,22 +160,16 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
     an absent edge counts as ``none`` when the space has that op (otherwise its columns are
     all zero). NAS-Bench-201: 6 x 5 = 30 columns.
 
+    Read more in the :ref:`User Guide <encoding>`.
+
     Parameters
     ----------
-    space : SearchSpace
-        The search space the architectures belong to.
-    merge_isomorphic : bool, default=True
-        Encode each architecture as its network's representative
-        (:meth:`~sknar.spaces.SearchSpace.representatives`), so that cells computing the same
-        network share one encoding, as :class:`NARFeatureEncoder` does by default. False
-        encodes each cell as written.
+    %(space)s
+    %(merge_isomorphic)s
 
     Attributes
     ----------
-    op_location_ : {"node", "edge"}
-        Where the space's graphs carry their ops.
-    max_nodes_ : int
-        ``P``, the number of node slots.
+    %(graph_attributes)s
     ends_ : tuple of str
         The fixed end markers (``"input"``, ``"output"``) found in the training graphs; their
         slots (first and last) get no one-hot columns.
@@ -263,16 +183,12 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
     PathEncoder : Path encoding.
     NARFeatureEncoder : The NAR feature tensor.
 
-    Notes
-    -----
-    The input is a sequence of architectures, not a numeric matrix: no ``n_features_in_`` is
-    set and scikit-learn's generic estimator checks do not apply. A bad architecture raises a
-    ValueError naming its index.
+    %(architecture_input_notes)s
 
     Examples
     --------
     >>> from sknar.encoding import AdjacencyOneHotEncoder
-    >>> from sknar.spaces.nasbench201 import NASBench201Space
+    >>> from sknar.spaces import NASBench201Space
     >>> space = NASBench201Space()
     >>> arch = (
     ...     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
@@ -287,7 +203,8 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
     """
 
     def __init__(self, space, *, merge_isomorphic=True):
-        super().__init__(space, merge_isomorphic=merge_isomorphic)
+        self.space = space
+        self.merge_isomorphic = merge_isomorphic
 
     def _fit_layout(self):
         size = self.max_nodes_
@@ -359,6 +276,7 @@ class AdjacencyOneHotEncoder(_CellGraphEncoder):
         return np.asarray([pair * n_ops + code for pair, code in ops_at.items()], dtype=np.intp)
 
 
+@_fill_graph_encoder_docstring
 class PathEncoder(_CellGraphEncoder):
     """Path encoding (BANANAS): one indicator per possible input-to-output op sequence.
 
@@ -371,25 +289,19 @@ class PathEncoder(_CellGraphEncoder):
     Columns are ordered by path length, then lexicographically by op (in ``vocabulary_``
     order).
 
+    Read more in the :ref:`User Guide <encoding>`.
+
     Parameters
     ----------
-    space : SearchSpace
-        The search space the architectures belong to.
+    %(space)s
     max_path_length : int, default=None
         Longest path (in ops) with columns; longer paths are ignored (the truncated encoding
         of BANANAS). None keeps every length the space allows.
-    merge_isomorphic : bool, default=True
-        Encode each architecture as its network's representative
-        (:meth:`~sknar.spaces.SearchSpace.representatives`), so that cells computing the same
-        network share one encoding, as :class:`NARFeatureEncoder` does by default. False
-        encodes each cell as written.
+    %(merge_isomorphic)s
 
     Attributes
     ----------
-    op_location_ : {"node", "edge"}
-        Where the space's graphs carry their ops.
-    max_nodes_ : int
-        ``P``, the number of node slots.
+    %(graph_attributes)s
     ends_ : tuple of str
         The fixed end markers (``"input"``, ``"output"``) found in the training graphs.
     vocabulary_ : tuple of str
@@ -399,37 +311,36 @@ class PathEncoder(_CellGraphEncoder):
 
     See Also
     --------
-    AdjacencyOneHotEncoder : Adjacency plus one-hot ops.
     NARFeatureEncoder : The NAR feature tensor.
+    AdjacencyOneHotEncoder : Adjacency plus one-hot ops.
 
-    Notes
-    -----
-    The input is a sequence of architectures, not a numeric matrix: no ``n_features_in_`` is
-    set and scikit-learn's generic estimator checks do not apply. A bad architecture raises a
-    ValueError naming its index.
+    %(architecture_input_notes)s
 
     Examples
     --------
     >>> from sknar.encoding import PathEncoder
-    >>> from sknar.spaces.nasbench201 import NASBench201Space
-    >>> space = NASBench201Space()
-    >>> arch = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
-    >>> encoder = PathEncoder(space).fit([arch])
-    >>> X = encoder.transform([arch])
+    >>> from sknar.spaces import NASBench101Space
+    >>> cell = (
+    ...     [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
+    ...     ["input", "conv3x3-bn-relu", "maxpool3x3", "output"],
+    ... )
+    >>> encoder = PathEncoder(NASBench101Space()).fit([cell])
+    >>> X = encoder.transform([cell])
     >>> X.shape
-    (1, 84)
+    (1, 364)
     >>> encoder.get_feature_names_out()[X[0] == 1].tolist()
-    ['path_skip_connect']
+    ['path_conv3x3-bn-relu', 'path_maxpool3x3']
     """
 
     _parameter_constraints: dict = {
-        **_CellGraphEncoder._parameter_constraints,
+        **_ArchitectureEncoder._parameter_constraints,
         "max_path_length": [Interval(numbers.Integral, 0, None, closed="left"), None],
     }
 
     def __init__(self, space, *, max_path_length=None, merge_isomorphic=True):
-        super().__init__(space, merge_isomorphic=merge_isomorphic)
+        self.space = space
         self.max_path_length = max_path_length
+        self.merge_isomorphic = merge_isomorphic
 
     def _fit_layout(self):
         size = self.max_nodes_

@@ -5,12 +5,9 @@ import warnings
 from math import isqrt
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ..spaces import SearchSpace
-from ._utils import as_arch_list, locate_invalid, require_non_empty
+from ._base import _ArchitectureEncoder, _fill_encoder_docstring
 
 _COST_KINDS = ("flops", "params")
 
@@ -162,7 +159,8 @@ def _patch_feature_names(n_cells, patch_size):
     return np.asarray(names, dtype=object)
 
 
-class NARFeatureEncoder(TransformerMixin, BaseEstimator):
+@_fill_encoder_docstring
+class NARFeatureEncoder(_ArchitectureEncoder):
     """Encode architectures as the flattened NAR (ReNAS) feature tensor.
 
     Each architecture becomes ``n_patches`` square patches of side ``P = space.max_nodes``:
@@ -176,10 +174,11 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
     come from ``space.patch_features``, so any space following the
     :class:`~sknar.spaces.SearchSpace` protocol works, user spaces included.
 
+    Read more in the :ref:`User Guide <encoding>`.
+
     Parameters
     ----------
-    space : SearchSpace
-        The search space the architectures belong to.
+    %(space)s
     dataset : str, default=None
         Whose macro network the costs are computed for (one of ``space.cost_datasets``);
         None uses the space's default. Must be None for spaces whose cost does not depend on
@@ -189,30 +188,11 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         ``fit`` learns one reference value per kind, ``s_flops`` and ``s_params``: the
         geometric mean of the non-zero entries of that kind over the training patches.
 
-        - ``"log"``: ``log1p(x / s)``. Zero stays zero (no edge, or a free op), a typical
-          cost maps near ``log 2 = 0.69``, and the heavy tails of the costs are tamed.
-        - ``"linear"``: ``x / s``, the reference implementation's fixed divisors (1e7 for
-          FLOPs, 1e5 for params, NAS-Bench-101 only) replaced by learned ones.
+        - ``"log"``: ``log1p(x / s)``; zero stays zero and a cost equal to the reference
+          maps to ``log 2``.
+        - ``"linear"``: ``x / s``.
         - None: raw counts, as the space reports them.
-
-        Why ``"log"`` by default: raw FLOPs and params differ by orders of magnitude between
-        kinds, spaces and datasets (NAS-Bench-101 FLOPs reach 1e8 per vertex while
-        NAS-Bench-201 params are in the thousands), so no fixed divisor suits every space,
-        while the learned reference puts both kinds near 1 everywhere. Costs also grow
-        multiplicatively (channels double from stage to stage), and a logarithm keeps the
-        largest cells from dominating the smallest ones, which a linear divisor does not.
-        Scaling by a positive reference keeps zero entries at zero, so the patches keep the
-        sparsity pattern of the adjacency.
-    merge_isomorphic : bool, default=True
-        Encode each architecture as its network's representative
-        (:meth:`~sknar.spaces.SearchSpace.representatives`), so that cells computing the same
-        network share one encoding, and cost patches count only the ops that take part in
-        the computation. On NAS-Bench-201 the 15,625 cells are 6,466 networks; a cell with an
-        idle op is encoded like the cell without it, which a model would otherwise have to
-        learn from data. Nothing changes on NAS-Bench-Graph, whose canonical form is the
-        benchmark's representative already, nor on NAS-Bench-101, whose canonical cells are
-        pruned but keep their vertex order. False encodes each cell as written, like the NAR
-        reference code.
+    %(merge_isomorphic)s
     chunk_size : int, default=4096
         Architectures encoded at a time; bounds the float64 working memory of a transform to
         about ``chunk_size * n_patches * P * P * 8`` bytes beyond the float32 output.
@@ -236,23 +216,17 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
     AdjacencyOneHotEncoder : Adjacency and one-hot op encoding for baseline models.
     PathEncoder : Path (BANANAS) encoding for baseline models.
 
-    Notes
-    -----
+    %(architecture_input_notes)s
+
     ``transform`` returns a float32 :class:`PatchMatrix` (an ndarray subclass carrying
     ``n_patches`` and ``patch_size``) so that ``make_pipeline(NARFeatureEncoder(space),
     NARRanker())`` needs no layout argument; with ``set_output(transform="pandas")`` the
     column names (``ops_r0_c1``, ``cell3_flops_r0_c1``, ``cell3_params_r0_c1``, ...) carry it.
 
-    The input is a sequence of architectures in any form ``space.validate`` accepts (strings,
-    ``(matrix, ops)`` pairs, dicts, networkx graphs), not a numeric matrix: the estimator sets
-    no ``n_features_in_`` and scikit-learn's generic estimator checks, which feed numeric 2-D
-    arrays, do not apply. A bad architecture raises a ValueError naming its index in the
-    input and the rule it breaks.
-
     Examples
     --------
     >>> from sknar.encoding import NARFeatureEncoder
-    >>> from sknar.spaces.nasbench201 import NASBench201Space
+    >>> from sknar.spaces import NASBench201Space
     >>> space = NASBench201Space()
     >>> archs = space.sample(8, random_state=0)
     >>> encoder = NARFeatureEncoder(space).fit(archs)
@@ -264,10 +238,9 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "space": [SearchSpace],
+        **_ArchitectureEncoder._parameter_constraints,
         "dataset": [str, None],
         "scale": [StrOptions({"log", "linear"}), None],
-        "merge_isomorphic": ["boolean"],
         "chunk_size": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
@@ -278,49 +251,14 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         self.merge_isomorphic = merge_isomorphic
         self.chunk_size = chunk_size
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, archs, y=None):
-        """Validate the architectures and learn the cost scaling.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Training architectures in any form the space accepts.
-        y : None
-            Ignored; present for pipeline compatibility.
-
-        Returns
-        -------
-        self : NARFeatureEncoder
-            The fitted encoder.
-        """
-        archs = self._prepare(archs)
-        require_non_empty(archs)
+    def _fit(self, archs):
         self._set_layout()
         stats = _CostStatistics()
         for _, features in self._iter_patch_chunks(archs):
             stats.update(features)
         self._set_scale(stats)
-        return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, archs, y=None):
-        """Fit on the architectures and encode them, in a single pass over the space.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Training architectures in any form the space accepts.
-        y : None
-            Ignored; present for pipeline compatibility.
-
-        Returns
-        -------
-        X : PatchMatrix of shape (n_archs, n_patches_ * patch_size_ ** 2), dtype float32
-            The encoded architectures.
-        """
-        archs = self._prepare(archs)
-        require_non_empty(archs)
+    def _fit_transform(self, archs):
         self._set_layout()
         stats = _CostStatistics()
         out = self._empty_output(len(archs))
@@ -332,54 +270,22 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
             self._scale_rows(out, start, min(start + self.chunk_size, len(archs)))
         return PatchMatrix(out, self.n_patches_, self.patch_size_)
 
-    def transform(self, archs):
-        """Encode architectures as flattened patches.
-
-        Parameters
-        ----------
-        archs : sequence of architectures
-            Architectures in any form the space accepts.
-
-        Returns
-        -------
-        X : PatchMatrix of shape (n_archs, n_patches_ * patch_size_ ** 2), dtype float32
-            Patch 0 the op codes, then the FLOPs and params patches of each cell, each
-            patch row-major.
-        """
-        check_is_fitted(self)
-        archs = self._prepare(archs)
+    def _transform(self, archs):
         out = self._empty_output(len(archs))
         for start, features in self._iter_patch_chunks(archs):
             self._write_raw(out, start, features)
             self._scale_rows(out, start, start + features.ops.shape[0])
         return PatchMatrix(out, self.n_patches_, self.patch_size_)
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: patch, cell and entry.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored: the input is architectures, not named features.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``ops_r{i}_c{j}``, then ``cell{c}_flops_r{i}_c{j}`` and ``cell{c}_params_r{i}_c{j}``
-            for each cell ``c``, in column order.
-        """
-        check_is_fitted(self)
+    def _feature_names(self):
         return _patch_feature_names(self.n_cells_, self.patch_size_)
 
-    # --- internals -----------------------------------------------------------------------
-
-    def _prepare(self, archs):
+    def _check_space_settings(self):
         if self.dataset is not None and self.space.cost_datasets is None:
             raise ValueError(
                 f"dataset={self.dataset!r} was given but the costs of space "
                 f"{self.space.name!r} do not depend on a dataset; leave dataset=None."
             )
-        return as_arch_list(archs)
 
     def _set_layout(self):
         self.n_cells_ = int(self.space.n_cells)
@@ -393,14 +299,10 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         """Yield ``(start, PatchFeatures)`` chunk by chunk, with errors naming input indices."""
         for start in range(0, len(archs), self.chunk_size):
             chunk = archs[start : start + self.chunk_size]
-            try:
-                encoded = self.space.representatives(chunk) if self.merge_isomorphic else chunk
-                features = self.space.patch_features(encoded, dataset=self.dataset)
-            except ValueError as exc:
-                located = locate_invalid(self.space, chunk, start)
-                if located is None:
-                    raise
-                raise located from exc
+            with self._naming_bad_architectures(chunk, offset=start):
+                features = self.space.patch_features(
+                    self._network_forms(chunk), dataset=self.dataset
+                )
             self._check_patch_shapes(features, len(chunk))
             yield start, features
 
@@ -450,21 +352,15 @@ class NARFeatureEncoder(TransformerMixin, BaseEstimator):
         for kind in _COST_KINDS:
             reference = stats.geometric_mean(kind)
             if reference is None:
+                # Frames above: _fit, fit, scikit-learn's _fit_context, then the caller of fit.
                 warnings.warn(
                     f"no non-zero {kind} in the training architectures; scaling {kind} "
                     "by 1.0. Fit on more varied architectures for a meaningful scale.",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=5,
                 )
                 reference = 1.0
             self.scale_[kind] = reference
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.input_tags.dict = True
-        return tags
 
 
 class _CostStatistics:
