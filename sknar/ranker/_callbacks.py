@@ -74,10 +74,10 @@ class EpochProgress(Callback):
     def on_epoch_end(self, net, **kwargs):
         if self.bar_ is None:
             return
-        self.bar_.update(1)
         loss = net.history[-1].get("train_loss")
         if loss is not None:
             self.bar_.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        self.bar_.update(1)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self.close()
