@@ -2,7 +2,7 @@
 
 from ._version import __version__
 from .oracles import TabularOracle
-from .ranker import NARRanker
+from .ranker import NARRanker, make_nar_pipeline
 from .sampler import TierSampler
 from .search import RandomSearch, RegularizedEvolution, SearchResult, TierSearch
 from .tiers import TierTransformer
@@ -17,4 +17,5 @@ __all__ = [
     "TierSearch",
     "TierTransformer",
     "__version__",
+    "make_nar_pipeline",
 ]

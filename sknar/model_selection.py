@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.model_selection import BaseCrossValidator, StratifiedKFold
+from sklearn.utils._param_validation import Interval, validate_parameter_constraints
 from sklearn.utils.validation import _num_samples
 
 from .tiers import TierTransformer
@@ -52,6 +53,14 @@ class TierStratifiedKFold(BaseCrossValidator):
     [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]]
     """
 
+    # A splitter is not an estimator (no fit), so split checks these itself.
+    _parameter_constraints: dict = {
+        "n_splits": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_tiers": [Interval(numbers.Integral, 2, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_splits=5, *, n_tiers=5, shuffle=False, random_state=None):
         self.n_splits = n_splits
         self.n_tiers = n_tiers
@@ -59,11 +68,11 @@ class TierStratifiedKFold(BaseCrossValidator):
         self.random_state = random_state
 
     def _check_params(self):
-        for name, value in (("n_splits", self.n_splits), ("n_tiers", self.n_tiers)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 2:
-                raise ValueError(f"{name} must be an integer >= 2, got {value!r}.")
-        if not isinstance(self.shuffle, (bool, np.bool_)):
-            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}.")
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
         if not self.shuffle and self.random_state is not None:
             raise ValueError(
                 "Setting a random_state has no effect since shuffle is False; "

@@ -148,10 +148,13 @@ def test_public_docstrings(qualname, obj):
 
 
 def _estimators():
+    from skorch import NeuralNet  # skorch nets take open-ended **kwargs by skorch's design
+
     return [
         (qualname, obj)
         for qualname, obj in _public_objects()
         if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+        and not issubclass(obj, NeuralNet)
     ]
 
 

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import BaseCrossValidator, GridSearchCV, KFold, cross_val_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknar.metrics import kendall_tau_scorer
 from sknar.model_selection import TierStratifiedKFold
@@ -134,17 +135,27 @@ def test_length_mismatch_between_x_and_y(data):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_splits": 1}, "n_splits"),
-        ({"n_tiers": 1}, "n_tiers"),
-        ({"n_splits": 2.5}, "n_splits"),
-        ({"shuffle": "yes"}, "shuffle"),
-        ({"random_state": 0}, "no effect"),
+        ({"n_splits": 1}, "The 'n_splits' parameter of TierStratifiedKFold"),
+        ({"n_tiers": 1}, "The 'n_tiers' parameter of TierStratifiedKFold"),
+        ({"n_splits": 2.5}, "The 'n_splits' parameter of TierStratifiedKFold"),
+        ({"n_tiers": "5"}, "The 'n_tiers' parameter of TierStratifiedKFold"),
+        ({"shuffle": "yes"}, "The 'shuffle' parameter of TierStratifiedKFold"),
+        ({"shuffle": True, "random_state": "seed"}, "The 'random_state' parameter"),
     ],
 )
-def test_invalid_parameters(data, params, message):
+def test_invalid_parameters_raise_invalid_parameter_error(data, params, message):
     X, y = data
-    with pytest.raises(ValueError, match=message):
-        next(TierStratifiedKFold(**{"n_splits": 3, **params}).split(X, y))
+    cv = TierStratifiedKFold(**{"n_splits": 3, **params})
+    with pytest.raises(InvalidParameterError, match=message):
+        next(cv.split(X, y))
+    with pytest.raises(InvalidParameterError, match=message):
+        cv.tiers(y)
+
+
+def test_random_state_without_shuffle_has_no_effect_and_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="no effect"):
+        next(TierStratifiedKFold(3, random_state=0).split(X, y))
 
 
 def test_clone_keeps_parameters():

@@ -10,7 +10,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknar import NARRanker
 from sknar.encoding import NARFeatureEncoder
@@ -20,17 +20,6 @@ from sknar.ranker import PRESETS
 from sknar.utils.testing import require_data
 
 TINY = dict(n_tiers=3, d_model=16, n_heads=2, d_ff=16, max_epochs=30, batch_size=32)
-
-EXPECTED_FAILED_CHECKS = {
-    "check_regressors_no_decision_function": (
-        "predict_proba gives the probabilities of the quality tiers, a documented part of "
-        "NAR's output beside the ranking score."
-    ),
-    "check_methods_subset_invariance": (
-        "float32 transformer inference differs by about 1e-5 between batch sizes (different "
-        "matrix-multiplication blocking); rankings are unaffected."
-    ),
-}
 
 
 def _synthetic(n, seed):
@@ -51,19 +40,6 @@ def data():
 def fitted(data):
     X_train, y_train, _, _ = data
     return NARRanker(random_state=0, **TINY).fit(X_train, y_train)
-
-
-def _expected_failed_checks(estimator):
-    return EXPECTED_FAILED_CHECKS
-
-
-@parametrize_with_checks(
-    [NARRanker(n_tiers=2, d_model=8, n_heads=2, d_ff=8, max_epochs=2, batch_size=64,
-               random_state=0)],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def test_learns_a_ranking_far_better_than_chance(fitted, data):
@@ -136,7 +112,8 @@ def test_net_routes_presets_and_overrides(fitted):
     members = getattr(fitted.net_.module_, "members", [fitted.net_.module_])
     assert len(members) == fitted.settings_["n_members"] == PRESETS["fast"]["n_members"]
     assert members[0].tier_embeddings.shape == (3, 16)
-    assert fitted.net_.criterion_.rank_loss_weight == PRESETS["fast"]["rank_loss_weight"]
+    rank_loss_weight = fitted.net_.get_params()["criterion__rank_loss_weight"]
+    assert rank_loss_weight == PRESETS["fast"]["rank_loss_weight"]
     assert fitted.net_.max_epochs == 30
     # Training batches as asked; prediction in large batches (faster whole-space scoring).
     assert fitted.net_.batch_size == 32
@@ -216,7 +193,7 @@ def test_bad_inputs_are_named(fitted, data):
     with pytest.raises(ValueError, match="rank_by"):
         NARRanker(rank_by="best").fit(X_train, y_train)
     for n_members in (0, 2.5):
-        with pytest.raises(ValueError, match="n_members must be a positive int"):
+        with pytest.raises(InvalidParameterError, match="'n_members' parameter of NARRanker"):
             NARRanker(n_members=n_members).fit(X_train, y_train)
 
 
@@ -350,7 +327,7 @@ def test_a_ranker_fitted_on_cuda_loads_and_predicts_on_cpu(fitted, data):
 
 
 def test_narnet_routes_module_parameters_and_takes_soft_tier_targets():
-    from sknar._net import NARNet
+    from sknar.ranker import NARNet
     from sknar.tiers import TierTransformer
 
     rng = np.random.RandomState(0)
@@ -383,7 +360,7 @@ def test_narnet_routes_module_parameters_and_takes_soft_tier_targets():
 
 
 def test_narnet_learning_rate_warms_up_then_decays():
-    from sknar._net import NARNet
+    from sknar.ranker import NARNet
 
     rng = np.random.RandomState(0)
     X = rng.rand(16, 2 * 2 * 2).astype(np.float32)
@@ -396,3 +373,168 @@ def test_narnet_learning_rate_warms_up_then_decays():
     assert lrs[2] > lrs[3] > lrs[4] > lrs[5] > 0.0
     restored = pickle.loads(pickle.dumps(net))  # the schedule pickles with the net
     np.testing.assert_array_equal(restored.forward(X)[1].numpy(), net.forward(X)[1].numpy())
+
+
+# --- parameters, failures and what a fit leaves behind ----------------------------------
+
+BAD_PARAMETERS = [
+    # (parameter, value): each fitted silently or failed deep inside torch before
+    ("max_epochs", 0),
+    ("max_epochs", -5),
+    ("max_epochs", 2.5),
+    ("n_heads", 0),
+    ("n_layers", 0),
+    ("d_model", 0),
+    ("d_ff", 0),
+    ("n_members", 0),
+    ("batch_size", 0),
+    ("lr", 0),
+    ("lr", -1e-3),
+    ("weight_decay", -1.0),
+    ("dropout", 1.0),
+    ("rank_loss_weight", -10),
+    ("n_tiers", 0),
+    ("n_tiers", 2.0),
+    ("preset", "huge"),
+    ("rank_by", "best"),
+    ("patch_size", 0),
+    ("n_patches", "many"),
+    ("merge_identical_tokens", "yes"),
+    ("device", 0),
+    ("n_threads", 0),
+    ("random_state", "seed"),
+    ("verbose", -1),
+]
+
+
+@pytest.mark.parametrize(
+    "name, value", [pytest.param(n, v, id=f"{n}={v!r}") for n, v in BAD_PARAMETERS]
+)
+def test_bad_parameters_are_refused_at_fit_naming_the_parameter(data, name, value):
+    X_train, y_train, _, _ = data
+    ranker = NARRanker(**{name: value})
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of NARRanker"):
+        ranker.fit(X_train, y_train)
+    assert not hasattr(ranker, "net_")
+
+
+@pytest.mark.parametrize("device, message", [
+    ("bogus", "device='bogus' is not a torch device"),
+    pytest.param("cuda", "torch finds no CUDA device", marks=pytest.mark.skipif(
+        torch.cuda.is_available(), reason="this machine has a GPU")),
+])
+def test_an_unusable_device_is_refused_before_training(data, device, message):
+    X_train, y_train, _, _ = data
+    with pytest.raises(ValueError, match=message):
+        NARRanker(device=device, **TINY).fit(X_train, y_train)
+
+
+def test_none_takes_the_presets_value_for_every_setting(data):
+    X_train, y_train, _, _ = data
+    ranker = NARRanker(**{name: None for name in PRESETS["fast"]}, n_threads=None)
+    ranker._validate_params()  # None is valid for every preset setting
+    assert ranker._settings(len(y_train)) == PRESETS["fast"]
+
+
+def _interrupt_at_epoch(monkeypatch, epoch):
+    from sknar.ranker import NARNet
+
+    train_step = NARNet.train_step
+
+    def interrupted(net, batch, **fit_params):
+        if len(net.history) == epoch:
+            raise KeyboardInterrupt
+        return train_step(net, batch, **fit_params)
+
+    monkeypatch.setattr(NARNet, "train_step", interrupted)
+
+
+def test_keyboard_interrupt_is_raised_and_leaves_no_model(data, monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    X_train, y_train, X_test, _ = data
+    ranker = NARRanker(random_state=0, **dict(TINY, max_epochs=3)).fit(X_train, y_train)
+    _interrupt_at_epoch(monkeypatch, epoch=2)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 1 of 3 epochs"):
+        ranker.fit(X_train, y_train)
+    # The earlier fit is gone too: no half-trained model answers predict.
+    assert not [name for name in vars(ranker) if name.endswith("_")]
+    with pytest.raises(NotFittedError):
+        ranker.predict(X_test)
+
+
+def test_a_diverging_training_raises_naming_the_likely_cause(data):
+    X_train, y_train, _, _ = data
+    ranker = NARRanker(lr=1e6, random_state=0, **dict(TINY, max_epochs=5))
+    with pytest.raises(FloatingPointError, match=r"diverged: .* at epoch \d+ of 5.*lr=1e\+06"):
+        ranker.fit(X_train, y_train)
+    assert not hasattr(ranker, "net_")
+
+
+@pytest.mark.parametrize("factor", [1e40, 1e-50, 100.0])
+def test_the_ranking_does_not_depend_on_the_scale_of_y(data, factor):
+    X_train, y_train, X_test, _ = data
+    params = dict(TINY, max_epochs=5, random_state=0)
+    plain = NARRanker(**params).fit(X_train, y_train)
+    scaled = NARRanker(**params).fit(X_train, factor * y_train)
+    np.testing.assert_array_equal(scaled.predict(X_test), plain.predict(X_test))
+    np.testing.assert_array_equal(scaled.predict_proba(X_test), plain.predict_proba(X_test))
+
+
+def test_ordinary_accuracies_reach_the_rank_loss_unchanged_in_float32():
+    from sknar.ranker._ranker import _power_of_two_scaled
+
+    # Scaling by a power of two is exact: the float32 targets, their ties and their order
+    # are those of the unscaled accuracies, so fits on ordinary accuracies do not change.
+    rng = np.random.RandomState(0)
+    for accuracies in (rng.uniform(10, 94.4, 500), rng.uniform(0.1, 0.95, 500)):
+        accuracies[:50] = accuracies[50:100] + 1e-9  # float32 near-ties stay ties
+        scaled = _power_of_two_scaled(accuracies)
+        ratio = scaled.astype(np.float32) / accuracies.astype(np.float32)
+        assert np.all(ratio == ratio[0]) and np.log2(ratio[0]) % 1 == 0
+        assert 1 <= np.max(np.abs(scaled)) < 2
+    assert np.all(np.isfinite(_power_of_two_scaled(1e40 * accuracies).astype(np.float32)))
+
+
+def test_the_fitted_model_keeps_what_prediction_needs_only(fitted, data):
+    _, _, X_test, _ = data
+    net = fitted.net_
+    assert net.optimizer_ is None and len(net.history) == 0 and not net.callbacks_
+    assert len(fitted.loss_curve_) == 30 and fitted.loss_curve_[-1] < fitted.loss_curve_[0]
+    size = len(pickle.dumps(fitted))
+    assert size < len(pickle.dumps(net.module_)) + 20_000
+
+
+def test_verbose_one_shows_a_progress_bar_and_two_the_epoch_table(data, capfd):
+    X_train, y_train, _, _ = data
+    params = dict(TINY, max_epochs=3, random_state=0)
+    NARRanker(**params).fit(X_train, y_train)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    NARRanker(verbose=1, **params).fit(X_train, y_train)
+    out, err = capfd.readouterr()
+    assert out == "" and "NARRanker" in err and "3/3" in err and "loss=" in err
+    NARRanker(verbose=2, **params).fit(X_train, y_train)
+    out, err = capfd.readouterr()
+    assert "train_loss" in out and "3/3" not in err
+
+
+def test_make_nar_pipeline_forwards_predict_tier():
+    from sknar import make_nar_pipeline
+    from sknar.spaces import NASBench201Space
+
+    space = NASBench201Space()
+    archs = space.sample(120, random_state=0)
+    accuracy = np.array([a.count("conv_3x3") + 0.5 * a.count("conv_1x1") for a in archs])
+    model = make_nar_pipeline(space, dataset="cifar10", random_state=0,
+                              **dict(TINY, max_epochs=5))
+    assert [name for name, _ in model.steps] == ["narfeatureencoder", "narranker"]
+    assert model.get_params()["narranker__n_tiers"] == 3
+    model.fit(archs, accuracy)
+    features = model[0].transform(archs)
+    np.testing.assert_array_equal(model.predict_tier(archs), model[-1].predict_tier(features))
+    np.testing.assert_array_equal(model.predict_proba(archs), model[-1].predict_proba(features))
+    restored = pickle.loads(pickle.dumps(clone(model).fit(archs, accuracy)))
+    np.testing.assert_array_equal(restored.predict_tier(archs), model.predict_tier(archs))
+    with pytest.raises(InvalidParameterError, match="'space' parameter of make_nar_pipeline"):
+        make_nar_pipeline("nasbench201")

@@ -1,72 +1,34 @@
 """NARRanker: the Neural Architecture Ranker as a scikit-learn estimator."""
 
 import numbers
-from contextlib import contextmanager
-from math import isqrt
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._net import NARNet
-from .encoding import get_patch_layout
-from .metrics import kendall_tau
-from .nn import NAREnsemble, NARModule
-from .tiers import TierTransformer
+from ..metrics import kendall_tau
+from ..nn import NAREnsemble, NARModule
+from ..tiers import TierTransformer
+from ._callbacks import EpochProgress, TrainingGuard, divergence_message
+from ._net import NARNet, _schedule_callbacks
+from ._presets import PRESETS, SMALL_DATA_OVERRIDES, SMALL_DATA_SIZE
+from ._runtime import check_device, forked_torch_rng, torch_threads
+from ._tokens import (
+    check_merged_tokens,
+    count_op_codes,
+    identical_tokens,
+    token_layout,
+    token_view,
+)
 
-__all__ = ["NARRanker", "PRESETS", "SMALL_DATA_OVERRIDES", "SMALL_DATA_SIZE"]
+__all__ = ["NARRanker"]
 
-#: Model and training settings of each preset; explicit parameters override them.
-PRESETS = {
-    # Chosen on a validation split of 781 NAS-Bench-201 training architectures (CIFAR-10):
-    # no dropout and a strong rank loss ranked best. Three members: trained on n
-    # architectures of a random draw and validated on the rest (NAS-Bench-201 CIFAR-100 and
-    # ImageNet16-120 and the NAS-Bench-101 slice, CIFAR-10 too at 1,000; two or three draws
-    # each), three networks ranked better than one by +0.028 / +0.024 / +0.023 Kendall tau
-    # at n = 100 / 424 / 1,000, and, with identical tokens merged, fit 1,000 NAS-Bench-201
-    # architectures in under a minute on one CPU core.
-    "fast": dict(
-        n_members=3,
-        d_model=64,
-        n_layers=2,
-        n_heads=4,
-        d_ff=128,
-        dropout=0.0,
-        rank_loss_weight=10.0,
-        max_epochs=100,
-        lr=2e-3,
-        weight_decay=1e-2,
-        batch_size=64,
-    ),
-    # The reference's NAS-Bench-201 configuration (its NAS-Bench-101 one is wider: d_model
-    # 256, d_ff 1024, batch 256, 35 epochs); its Noam schedule peaks near lr 1e-3.
-    "paper": dict(
-        n_members=1,
-        d_model=128,
-        n_layers=6,
-        n_heads=4,
-        d_ff=512,
-        dropout=0.1,
-        rank_loss_weight=1.0,
-        max_epochs=55,
-        lr=1e-3,
-        weight_decay=1e-2,
-        batch_size=128,
-    ),
-}
-#: Below this many training architectures a preset switches to its small-data settings.
-SMALL_DATA_SIZE = 300
-#: What changes in each preset below ``SMALL_DATA_SIZE`` training architectures. Trained on
-#: n architectures and validated on others of the same draw (NAS-Bench-201, three datasets,
-#: two draws, never the benchmarks' splits), a narrower model in smaller batches ranked
-#: better at n = 100 and 250 (mean Kendall tau +0.037 and +0.024); at 424 the same narrow
-#: model in batches of 32 (with rank loss weight 30) was worse (-0.007).
-SMALL_DATA_OVERRIDES = {"fast": dict(d_model=32, d_ff=64, batch_size=32), "paper": {}}
-_MAX_AUTO_PATCH_SIZE = 16
 _MIN_PREDICT_BATCH_SIZE = 1024
 _RANK_BY = ("combined", "score", "expected_tier")
+_COUNT = Interval(numbers.Integral, 1, None, closed="left")
 
 
 class NARRanker(RegressorMixin, BaseEstimator):
@@ -84,12 +46,13 @@ class NARRanker(RegressorMixin, BaseEstimator):
         Number of quality tiers (tier 0 = best). 1 trains the pairwise rank loss alone
         (plain ranking, the ablation of the tiers).
     preset : {"fast", "paper"}, default="fast"
-        Default model size and training schedule. ``"fast"`` is tuned for a laptop CPU;
-        ``"paper"`` uses the reference NAS-Bench-201 configuration (d_model 128, 6 layers,
-        4 heads, d_ff 512, 55 epochs, batch 128).
-        Parameters left as None take the preset's value; with fewer than
-        ``SMALL_DATA_SIZE`` (300) training architectures the fast preset is narrower
-        (d_model 32, d_ff 64) and trains in batches of 32 (``SMALL_DATA_OVERRIDES``).
+        Default model size and training schedule (:data:`~sknar.ranker.PRESETS`):
+        ``"fast"`` is a small ensemble sized for a CPU; ``"paper"`` one network of the NAR
+        paper's NAS-Bench-201 configuration (d_model 128, 6 layers, 4 heads, d_ff 512,
+        55 epochs, batch 128). Parameters left as None take the preset's value; with fewer
+        than :data:`~sknar.ranker.SMALL_DATA_SIZE` (300) training architectures the preset's
+        small-data settings apply (:data:`~sknar.ranker.SMALL_DATA_OVERRIDES`: the fast
+        preset is narrower, d_model 32 and d_ff 64, and trains in batches of 32).
         ``settings_`` tells what a fit used.
     n_members : int, default=None
         Number of NAR networks trained side by side from independent initialisations (a
@@ -97,19 +60,20 @@ class NARRanker(RegressorMixin, BaseEstimator):
         prediction time grow in proportion. None takes the preset's: 3 for ``"fast"``, 1
         for ``"paper"``.
     d_model, n_layers, n_heads, d_ff : int, default=None
-        Width, encoder depth, attention heads and feed-forward width.
+        Width, encoder depth, attention heads and feed-forward width; ``n_heads`` must
+        divide ``d_model``.
     dropout : float, default=None
-        Dropout in the transformer layers.
+        Dropout in the transformer layers, in ``[0, 1)``.
     rank_loss_weight : float, default=None
-        Weight of the pairwise rank loss; 0 trains the tier classifier only (the score head
-        then stays untrained, so ``rank_by="combined"`` ranks by the expected tier alone
-        and ``rank_by="score"`` is refused).
+        Weight of the pairwise rank loss, at least 0; 0 trains the tier classifier only
+        (the score head then stays untrained, so ``rank_by="combined"`` ranks by the
+        expected tier alone and ``rank_by="score"`` is refused).
     max_epochs : int, default=None
-        Training epochs (the cosine learning-rate schedule spans them).
+        Training epochs, at least 1 (the cosine learning-rate schedule spans them).
     lr : float, default=None
-        AdamW learning rate.
+        AdamW learning rate, above 0.
     weight_decay : float, default=None
-        AdamW weight decay.
+        AdamW weight decay, at least 0.
     batch_size : int, default=None
         Mini-batch size for training; prediction uses batches of
         ``max(batch_size, 1024)`` (larger batches score a whole space faster and do not
@@ -127,30 +91,29 @@ class NARRanker(RegressorMixin, BaseEstimator):
         feature, for generic tabular X).
     merge_identical_tokens : bool, default=True
         Feed the network each group of tokens that are identical in every training
-        architecture once. NAR's encoding repeats a cell's FLOPs and params patches for
-        every cell of a stage (NAS-Bench-201: 31 tokens, 6 distinct; NAS-Bench-101: 19, 11
-        distinct), and the repeats carry no information; merging them makes fit and
-        prediction several times faster. Prediction checks that the merged tokens are still
+        architecture once (NAR's encoding repeats a cell's FLOPs and params patches for
+        every cell of a stage). Prediction checks that the merged tokens are still
         identical and raises a ValueError naming the first that is not.
-    device : str, default="cpu"
+    device : str or torch.device, default="cpu"
         Torch device to train on, e.g. ``"cuda"``. A ranker trained on a GPU unpickles and
         predicts on a CPU-only machine.
     n_threads : int or None, default=1
         Torch intra-op threads while fitting and predicting; the previous setting is
-        restored afterwards. NAR models are small, so one thread is usually fastest, and
-        several threads on a busy machine spin against each other (measured here: training
-        steps 50 times slower with 2 threads beside one other busy process on 2 cores).
-        None keeps torch's global setting.
+        restored afterwards. None keeps torch's global setting.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling. The caller's global torch and
         numpy random states are left untouched.
     verbose : int, default=0
-        Print skorch's per-epoch table when positive.
+        0 is silent; 1 shows a progress bar over the training epochs (all members train
+        side by side, so one bar); 2 prints skorch's per-epoch table instead.
 
     Attributes
     ----------
-    net_ : sknar._net.NARNet
-        The fitted skorch net.
+    net_ : NARNet
+        The fitted skorch net, trimmed for prediction: its module is kept, its optimizer,
+        criterion, callbacks and history are not (see ``loss_curve_``).
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
     tier_transformer_ : TierTransformer or None
         Maps training accuracies to tiers (None when ``n_tiers=1``).
     n_tiers_ : int
@@ -169,8 +132,16 @@ class NARRanker(RegressorMixin, BaseEstimator):
     n_op_codes_ : int or None
         Number of op codes found in the first (op-code) patch, embedded as categories; None
         when the first patch does not hold small non-negative integers.
+    score_center_, score_spread_ : ndarray of shape (n_members, 2)
+        Mean and spread of each member's score and negated expected tier on the training
+        architectures, which standardise them in :meth:`predict`.
     n_features_in_ : int
         Number of features seen in ``fit``.
+
+    See Also
+    --------
+    make_nar_pipeline : The encoder and this ranker in one pipeline.
+    NARNet : The skorch net this ranker trains.
 
     Examples
     --------
@@ -185,6 +156,30 @@ class NARRanker(RegressorMixin, BaseEstimator):
     >>> ranker.score(X, y) > 0.5
     True
     """
+
+    _parameter_constraints: dict = {
+        "n_tiers": [_COUNT],
+        "preset": [StrOptions(set(PRESETS))],
+        "n_members": [_COUNT, None],
+        "d_model": [_COUNT, None],
+        "n_layers": [_COUNT, None],
+        "n_heads": [_COUNT, None],
+        "d_ff": [_COUNT, None],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "rank_loss_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "max_epochs": [_COUNT, None],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "batch_size": [_COUNT, None],
+        "rank_by": [StrOptions(set(_RANK_BY))],
+        "patch_size": [_COUNT, StrOptions({"auto"})],
+        "n_patches": [_COUNT, StrOptions({"auto"})],
+        "merge_identical_tokens": ["boolean"],
+        "device": [str, torch.device],
+        "n_threads": [_COUNT, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -235,6 +230,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the ranker on architectures' features and their accuracies.
 
@@ -244,7 +240,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
             Flattened patches, e.g. the output of
             :class:`~sknar.encoding.NARFeatureEncoder`.
         y : array-like of shape (n_samples,)
-            Accuracies (higher is better); finite.
+            Accuracies (higher is better); finite. Any scale works: the tiers are
+            quantiles of ``y`` and the rank loss uses only the order of its values.
 
         Returns
         -------
@@ -257,21 +254,19 @@ class NARRanker(RegressorMixin, BaseEstimator):
         layout_source = X if carries_layout else None
         X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=True)
         X = _writable(X)
-        settings = self.settings_ = self._settings(len(y))
-        n_patches, patch_size = self._token_layout(X if layout_source is None else layout_source)
-        if settings["rank_loss_weight"] == 0 and (self.n_tiers == 1 or self.rank_by == "score"):
-            raise ValueError(
-                "rank_loss_weight=0 leaves the score head untrained: it needs n_tiers >= 2 "
-                f"and rank_by other than 'score' (got n_tiers={self.n_tiers}, "
-                f"rank_by={self.rank_by!r})."
-            )
-        n_members = settings["n_members"]
-        if not isinstance(n_members, numbers.Integral) or n_members < 1:
-            raise ValueError(f"n_members must be a positive int, got {n_members!r}.")
-        if settings["d_model"] % settings["n_heads"]:
-            raise ValueError(
-                f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
-            )
+        settings = self._settings(len(y))
+        check_device(self.device)
+        try:
+            self._fit(X, y, settings, X if layout_source is None else layout_source)
+        except BaseException:
+            # An interrupted or failed fit leaves no half-trained model behind.
+            self._forget_fit()
+            raise
+        return self
+
+    def _fit(self, X, y, settings, layout_source):
+        self.settings_ = settings
+        n_patches, patch_size = self._token_layout(layout_source)
         if self.n_tiers == 1:
             # One tier: the tier head has nothing to learn and NAR reduces to pairwise ranking.
             self.tier_transformer_ = None
@@ -282,29 +277,60 @@ class NARRanker(RegressorMixin, BaseEstimator):
             self.n_tiers_ = self.tier_transformer_.n_tiers_
             tiers = self.tier_transformer_.transform(y)
         self.n_patches_, self.patch_size_ = n_patches, patch_size
-        self.n_op_codes_ = _count_op_codes(X[:, : patch_size * patch_size])
-        self.token_index_, self.token_twins_ = _identical_tokens(
+        self.n_op_codes_ = count_op_codes(X[:, : patch_size * patch_size])
+        self.token_index_, self.token_twins_ = identical_tokens(
             X, n_patches, patch_size, merge=self.merge_identical_tokens
         )
         X = self._network_input(X)
-        targets = np.column_stack([tiers, y]).astype(np.float32)
+        targets = np.column_stack([tiers, _power_of_two_scaled(y)]).astype(np.float32)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with _forked_torch_rng(seed, self.device), _torch_threads(self.n_threads):
-            self.net_ = self._build_net(settings, seed)
-            self.net_.fit(X, targets)
+        self.net_ = self._train(X, targets, settings, seed)
+        self.loss_curve_ = [float(loss) for loss in self.net_.history[:, "train_loss"]]
         tier_logits, scores = self._forward(X)
+        if not (np.all(np.isfinite(tier_logits)) and np.all(np.isfinite(scores))):
+            raise FloatingPointError(
+                divergence_message(
+                    "the trained network's outputs are not finite",
+                    epoch=settings["max_epochs"],
+                    max_epochs=settings["max_epochs"],
+                    lr=settings["lr"],
+                    largest_feature=float(np.max(np.abs(X), initial=0.0)),
+                )
+            )
         member_tiers = _expected_tier(tier_logits)
         self.score_center_ = np.column_stack([scores.mean(axis=0), -member_tiers.mean(axis=0)])
         self.score_spread_ = np.column_stack(
             [_nonzero_std(scores), _nonzero_std(member_tiers)]
         )
-        return self
+        # Prediction needs the module only: the optimizer state and the history would
+        # make the pickled model several times larger.
+        self.net_.trim_for_prediction()
+
+    def _train(self, X, targets, settings, seed):
+        """Build and train the skorch net; refuse an interrupted training."""
+        guard = TrainingGuard(max_epochs=settings["max_epochs"])
+        progress = EpochProgress(total=settings["max_epochs"]) if self.verbose == 1 else None
+        with forked_torch_rng(seed, self.device), torch_threads(self.n_threads):
+            net = self._build_net(settings, seed, guard, progress)
+            try:
+                net.fit(X, targets)
+            finally:
+                if progress is not None:
+                    progress.close()
+        if guard.epochs_done_ < settings["max_epochs"]:
+            # skorch catches KeyboardInterrupt and returns as if training had finished.
+            raise KeyboardInterrupt(
+                f"NARRanker.fit was interrupted after {guard.epochs_done_} of "
+                f"{settings['max_epochs']} epochs; the partly trained model was discarded."
+            )
+        return net
+
+    def _forget_fit(self):
+        for name in [name for name in vars(self) if name.endswith("_")]:
+            if not name.startswith("_"):
+                delattr(self, name)
 
     def _settings(self, n_samples):
-        if self.preset not in PRESETS:
-            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {self.preset!r}.")
-        if self.rank_by not in _RANK_BY:
-            raise ValueError(f"rank_by must be one of {_RANK_BY}, got {self.rank_by!r}.")
         settings = dict(PRESETS[self.preset])
         if n_samples < SMALL_DATA_SIZE:
             settings.update(SMALL_DATA_OVERRIDES.get(self.preset, {}))
@@ -312,11 +338,25 @@ class NARRanker(RegressorMixin, BaseEstimator):
             value = getattr(self, name)
             if value is not None:
                 settings[name] = value
+        if settings["d_model"] % settings["n_heads"]:
+            raise ValueError(
+                f"n_heads={settings['n_heads']} must divide d_model={settings['d_model']}."
+            )
+        if settings["rank_loss_weight"] == 0 and (self.n_tiers == 1 or self.rank_by == "score"):
+            raise ValueError(
+                "rank_loss_weight=0 leaves the score head untrained: it needs n_tiers >= 2 "
+                f"and rank_by other than 'score' (got n_tiers={self.n_tiers}, "
+                f"rank_by={self.rank_by!r})."
+            )
         return settings
 
-    def _build_net(self, settings, seed):
+    def _build_net(self, settings, seed, guard, progress):
         n_members = settings["n_members"]
         ensemble = {"module": NAREnsemble, "module__n_members": n_members}
+        callbacks = _schedule_callbacks(0, settings["max_epochs"])
+        callbacks.append(("training_guard", guard))
+        if progress is not None:
+            callbacks.append(("progress", progress))
         return NARNet(
             **(ensemble if n_members > 1 else {"module": NARModule}),
             module__n_patches=len(self.token_index_),
@@ -336,31 +376,24 @@ class NARRanker(RegressorMixin, BaseEstimator):
             iterator_valid__batch_size=max(settings["batch_size"], _MIN_PREDICT_BATCH_SIZE),
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
+            callbacks=callbacks,
             device=self.device,
-            verbose=self.verbose,
+            verbose=int(self.verbose >= 2),
         )
 
     def _token_layout(self, X):
-        n_patches = None if self.n_patches == "auto" else self.n_patches
-        patch_size = None if self.patch_size == "auto" else self.patch_size
-        try:
-            return get_patch_layout(X, n_patches=n_patches, patch_size=patch_size)
-        except ValueError:
-            if n_patches is not None or patch_size is not None or np.ndim(X) != 2:
-                raise
-        width = np.shape(X)[1]
-        patch_size = max(
-            p for p in range(1, min(_MAX_AUTO_PATCH_SIZE, isqrt(max(width, 1))) + 1)
-            if width % (p * p) == 0
+        return token_layout(
+            X,
+            n_patches=None if self.n_patches == "auto" else self.n_patches,
+            patch_size=None if self.patch_size == "auto" else self.patch_size,
         )
-        return width // (patch_size * patch_size), patch_size
 
     # --- prediction ----------------------------------------------------------------------
 
     def _forward(self, X):
         """Tier logits (n, n_members, n_tiers) and scores (n, n_members) of every member."""
         # Each DataLoader pass draws a base seed from torch's global RNG: keep the user's.
-        with torch.no_grad(), torch.random.fork_rng(devices=[]), _torch_threads(self.n_threads):
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
             tier_logits, scores = self.net_.forward(X, training=False, device="cpu")
         tier_logits, scores = tier_logits.double().numpy(), scores.double().numpy()
         if scores.ndim == 1:
@@ -370,28 +403,14 @@ class NARRanker(RegressorMixin, BaseEstimator):
     def _checked(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        self._check_merged_tokens(X)
+        check_merged_tokens(X, self.token_twins_, self.patch_size_)
         return self._network_input(X)
 
     def _network_input(self, X):
         """The columns of the tokens the network sees (a writable array)."""
         if len(self.token_index_) == self.n_patches_:
             return _writable(X)
-        return _token_view(X, self.patch_size_)[:, self.token_index_].reshape(len(X), -1)
-
-    def _check_merged_tokens(self, X):
-        tokens = _token_view(X, self.patch_size_)
-        for token, twin in enumerate(self.token_twins_):
-            if token == twin:
-                continue
-            differs = np.flatnonzero(np.any(tokens[:, token] != tokens[:, twin], axis=1))
-            if differs.size:
-                raise ValueError(
-                    f"token {token} of X differs from token {twin} at row {differs[0]}, "
-                    "but the two were identical in every training architecture and were "
-                    "merged (merge_identical_tokens=True). Fit on architectures that show "
-                    "the difference, or with merge_identical_tokens=False."
-                )
+        return token_view(X, self.patch_size_)[:, self.token_index_].reshape(len(X), -1)
 
     def predict(self, X):
         """Ranking score of each architecture; higher is better.
@@ -473,70 +492,17 @@ class NARRanker(RegressorMixin, BaseEstimator):
         return tags
 
 
-@contextmanager
-def _forked_torch_rng(seed, device):
-    """Seed torch inside the block and restore the caller's RNG state afterwards."""
-    devices = []
-    if str(device).startswith("cuda") and torch.cuda.is_available():
-        index = torch.device(device).index
-        devices = [torch.cuda.current_device() if index is None else index]
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+def _power_of_two_scaled(y):
+    """``y`` divided by the power of two that brings its largest magnitude into [1, 2).
 
-
-@contextmanager
-def _torch_threads(n_threads):
-    """Use ``n_threads`` torch threads inside the block (None: leave the setting alone)."""
-    if n_threads is None:
-        yield
-        return
-    if int(n_threads) < 1:
-        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}.")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _count_op_codes(op_patches, max_codes=64):
-    """Number of op codes if the first patch holds small non-negative integers, else None.
-
-    NAR's first patch is the op-code patch; treating its entries as categories lets the model
-    tell ops apart that cost nothing (skip, pooling, zero). Generic tabular X, whose first
-    values are not such codes, keeps a plain linear embedding.
+    The rank loss compares accuracies in float32, where 1e40 overflows and 1e-50 vanishes.
+    A power of two scales exactly, so ordinary accuracies keep the very float32 values, ties
+    and pair order they had unscaled.
     """
-    if op_patches.size == 0 or not np.all(np.isfinite(op_patches)):
-        return None
-    if op_patches.min() < 0 or not np.array_equal(op_patches, np.round(op_patches)):
-        return None
-    n_codes = int(op_patches.max()) + 1
-    return n_codes if 2 <= n_codes <= max_codes else None
-
-
-def _token_view(X, patch_size):
-    """X as (n_samples, n_tokens, patch_size ** 2)."""
-    return X.reshape(len(X), -1, patch_size * patch_size)
-
-
-def _identical_tokens(X, n_patches, patch_size, *, merge):
-    """Kept token indices and, for every token, the kept token it equals.
-
-    Tokens are compared over all training rows; the first of each group of identical tokens
-    is kept, so the op-code patch (token 0) stays first.
-    """
-    if not merge:
-        everything = np.arange(n_patches)
-        return everything, everything
-    tokens = _token_view(X, patch_size)
-    first_seen = {}
-    twins = np.empty(n_patches, dtype=np.intp)
-    for token in range(n_patches):
-        values = np.ascontiguousarray(tokens[:, token]).tobytes()
-        twins[token] = first_seen.setdefault(values, token)
-    return np.unique(twins), twins
+    largest = np.max(np.abs(y), initial=0.0)
+    if largest == 0 or not np.isfinite(largest):
+        return y
+    return np.ldexp(y, 1 - int(np.frexp(largest)[1]))
 
 
 def _writable(X):

@@ -8,9 +8,9 @@ from skorch import NeuralNet
 from skorch.callbacks import GradientNormClipping, LRScheduler
 from skorch.utils import to_tensor
 
-from .nn import NARLoss, NARModule
+from ..nn import NARLoss, NARModule
 
-__all__ = ["NARNet"]
+__all__ = ["NARNet", "warmup_cosine_factor"]
 
 
 class NARNet(NeuralNet):
@@ -58,7 +58,7 @@ class NARNet(NeuralNet):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknar._net import NARNet
+    >>> from sknar.ranker import NARNet
     >>> rng = np.random.RandomState(0)
     >>> X = rng.rand(32, 2 * 3 * 3).astype(np.float32)
     >>> y = np.column_stack([rng.randint(0, 2, 32), rng.rand(32)]).astype(np.float32)
@@ -92,32 +92,59 @@ class NARNet(NeuralNet):
         self.warmup_epochs = warmup_epochs
 
     def get_default_callbacks(self):
+        """skorch's default callbacks, plus the schedule and clipping when ``callbacks=None``.
+
+        Returns
+        -------
+        callbacks : list of (str, skorch.callbacks.Callback)
+            Named callbacks, skorch's first.
+        """
         defaults = list(super().get_default_callbacks())
         if self.callbacks is None:
-            defaults += [
-                (
-                    "lr_scheduler",
-                    LRScheduler(
-                        policy=torch.optim.lr_scheduler.LambdaLR,
-                        # A partial of a module-level function, so that the net pickles.
-                        lr_lambda=partial(
-                            warmup_cosine_factor,
-                            warmup_epochs=int(self.warmup_epochs),
-                            total_epochs=int(self.max_epochs),
-                        ),
-                    ),
-                ),
-                ("gradient_clipping", GradientNormClipping(gradient_clip_value=1.0)),
-            ]
+            defaults += _schedule_callbacks(self.warmup_epochs, self.max_epochs)
         return defaults
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Tier cross-entropy plus the weighted pairwise rank loss of this batch."""
+        """Tier cross-entropy plus the weighted pairwise rank loss of this batch.
+
+        Parameters
+        ----------
+        y_pred : tuple of torch.Tensor
+            The module's ``(tier_logits, scores)``.
+        y_true : array-like of shape (n, 2) or (n, 2 + n_tiers)
+            Tier labels, accuracies and, optionally, soft tier targets (see above).
+        X : array-like, default=None
+            The batch's input; unused.
+        training : bool, default=False
+            Whether the batch is a training batch; unused.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
         tier_logits, scores = y_pred
         y_true = to_tensor(y_true, device=self.device)
         tiers = y_true[:, 2:] if y_true.shape[1] > 2 else y_true[:, 0].long()
         accuracies = y_true[:, 1]
         return self.criterion_(tier_logits, scores, tiers, accuracies)
+
+
+def _schedule_callbacks(warmup_epochs, max_epochs):
+    """NARNet's default callbacks: the warm-up and cosine schedule, and gradient clipping."""
+    schedule = LRScheduler(
+        policy=torch.optim.lr_scheduler.LambdaLR,
+        # A partial of a module-level function, so that the net pickles.
+        lr_lambda=partial(
+            warmup_cosine_factor,
+            warmup_epochs=int(warmup_epochs),
+            total_epochs=int(max_epochs),
+        ),
+    )
+    return [
+        ("lr_scheduler", schedule),
+        ("gradient_clipping", GradientNormClipping(gradient_clip_value=1.0)),
+    ]
 
 
 def warmup_cosine_factor(epoch, warmup_epochs, total_epochs):
@@ -139,7 +166,7 @@ def warmup_cosine_factor(epoch, warmup_epochs, total_epochs):
 
     Examples
     --------
-    >>> from sknar._net import warmup_cosine_factor
+    >>> from sknar.ranker import warmup_cosine_factor
     >>> [round(warmup_cosine_factor(e, 2, 6), 3) for e in range(6)]
     [0.333, 0.667, 1.0, 0.854, 0.5, 0.146]
     """
