@@ -126,10 +126,10 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None, allow_s
     its cell, hashes must be unique and the metric must be a finite fraction in [0, 1].
 
     The file must hold the whole benchmark (423,624 cells) or a published slice of it,
-    recognised by its hashes: ``PUBLISHED_SLICES`` lists them (the default file is the
-    20,001-cell slice). Any other part of the benchmark is refused unless ``allow_subset``
-    is True. A JSON file cut short does not parse, and a cut gzip stream lacks its end
-    marker: both are refused whatever ``allow_subset`` says.
+    recognised by its hashes wherever the file lives (the default file is the 20,001-cell
+    slice). Any other part of the benchmark is refused unless ``allow_subset`` is True. A
+    JSON file cut short does not parse, and a cut gzip stream lacks its end marker: both
+    are refused whatever ``allow_subset`` says.
 
     Parameters
     ----------
@@ -229,8 +229,8 @@ def _coverage(hashes, size, file, allow_subset):
     if not allow_subset:
         raise ValueError(
             f"{file}: holds {len(hashes):,} of the {size:,} NAS-Bench-101 cells and is not a "
-            "published slice (PUBLISHED_SLICES): a cut or partial file? Pass "
-            "allow_subset=True to load part of the benchmark on purpose"
+            "published slice of them: a cut or partial file? Pass allow_subset=True to load "
+            "part of the benchmark on purpose"
         )
     return f"Coverage: a part of the benchmark ({len(hashes):,} of {size:,} cells)."
 

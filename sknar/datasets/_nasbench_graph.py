@@ -86,7 +86,15 @@ def _numeric_scalar(dtype, payload=None):
     return np.frombuffer(payload, dtype=dtype)[0]
 
 
+def _latin1_bytes(text, encoding):
+    """How pickle protocol 2 writes bytes: ``_codecs.encode(text, "latin1")``."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise ValueError("only the latin1 encoding of a string, as pickle protocol 2 writes bytes")
+    return text.encode("latin1")
+
+
 _ALLOWED_CALLS = {
+    ("_codecs", "encode"): _latin1_bytes,
     ("numpy.core.multiarray", "scalar"): _numeric_scalar,
     ("numpy._core.multiarray", "scalar"): _numeric_scalar,
     ("numpy", "dtype"): _numeric_dtype,

@@ -35,12 +35,11 @@ class PickleRefused(ValueError):
 
 
 _MISSING = object()
-_CONTAINERS = (dict, list, tuple)
-_MESSAGE_CHARS = 120
+_CONTAINER_TYPES = frozenset([dict, list, tuple])
 _LONG1_MAX_BYTES = 64
 
 
-def _clip(text, limit=_MESSAGE_CHARS):
+def _clip(text, limit=120):
     text = str(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -80,7 +79,7 @@ def load_plain_pickle(data, calls, set_state=None, *, limits=None):
     limits = PickleLimits() if limits is None else limits
     if len(data) > limits.max_bytes:
         raise PickleRefused(
-            f"the file holds {len(data):,} bytes, more than the {limits.max_bytes:,} allowed"
+            f"the data holds {len(data):,} bytes, more than the {limits.max_bytes:,} allowed"
         )
     if len(data) < 2 or data[0] != 0x80 or not 2 <= data[1] <= 5:
         raise PickleRefused(
@@ -110,9 +109,6 @@ _U64 = struct.Struct("<Q").unpack_from
 _F64 = struct.Struct(">d").unpack_from
 
 
-_CONTAINER_TYPES = frozenset(_CONTAINERS)
-
-
 class _Bad(Exception):
     """A refusal raised inside the loop, located by the loop (which knows the offset)."""
 
@@ -131,7 +127,6 @@ class _Machine:
         self.depth, self.keep = {}, []
 
     def run(self):
-        start = 2  # the PROTO header was checked by the caller
         try:
             return self._run()
         except _Bad as exc:
@@ -211,7 +206,9 @@ class _Machine:
 
     def store(self, index):
         if index > self.limits.max_memo_index:
-            raise _Bad(f"memo index {index:,} is beyond the {self.limits.max_memo_index:,} allowed")
+            raise _Bad(
+                f"memo index {index:,} is beyond the {self.limits.max_memo_index:,} allowed"
+            )
         if not self.stack:
             raise _Bad("nothing on the stack to store (a malformed pickle)")
         self.memo[index] = self.stack[-1]
@@ -307,7 +304,7 @@ class _Machine:
         data, stack, marks, memo = self.data, self.stack, self.marks, self.memo
         append = stack.append
         size = len(data)
-        max_memo_index = self.limits.max_memo_index
+        max_memo_index, max_length = self.limits.max_memo_index, self.limits.max_length
         call_names = self.call_names
         budget = self.limits.max_opcodes
         pos = start = 2
@@ -373,11 +370,12 @@ class _Machine:
                         except (TypeError, ValueError):
                             self.reduce()
                 elif code == _SHORT_BINBYTES:
-                    end = pos + 1 + (data[pos] if pos < size else 0)
-                    if end > size:
-                        raise _Bad(_TRUNCATED)
-                    append(data[pos + 1 : end])
-                    pos = end
+                    if pos >= size or pos + 1 + data[pos] > size or data[pos] > max_length:
+                        pos = self.sized(pos, 1, "bytes object")  # names the problem
+                    else:
+                        end = pos + 1 + data[pos]
+                        append(data[pos + 1 : end])
+                        pos = end
                 elif code == _TUPLE2:
                     items = (stack[-2], stack[-1])
                     del stack[-2:]
