@@ -151,6 +151,10 @@ def open_text(path, expected):
         binary = gzip.open(path, "rb") if compressed else open(path, "rb")
         with binary:
             head = binary.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                raise ValueError(
+                    f"{path}: the {kind} is UTF-16 text; save it as UTF-8 (expected {expected})"
+                )
             if b"\x00" in head:
                 raise ValueError(
                     f"{path}: a binary {kind} (a NUL byte at byte {head.index(0)}); "

@@ -19,6 +19,7 @@ CASES = {
     "gzip of binary data": (gzip.compress(BINARY), "", "a binary gzip'd file"),
     "binary data": (BINARY, "", r"a binary file \(a NUL byte at byte 4\)"),
     "not UTF-8": (NOT_UTF8, "", r"the file is not UTF-8 text \(it holds the byte 0xff\)"),
+    "UTF-16 text": (TABLE[:200].encode("utf-16"), "", "the file is UTF-16 text; save it as UTF-8"),
     "a cut .gz": (None, ".gz", "the gzip data ends early"),  # a good table, cut
     "a .gz that is not gzip": (BINARY, ".gz", "a binary file"),
     "corrupt gzip": (b"\x1f\x8b" + b"not gzip data" * 10, ".gz", "corrupt gzip data"),
