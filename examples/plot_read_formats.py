@@ -44,8 +44,9 @@ first_hash = next(iter(raw))
 print("fields of a record:", list(raw[first_hash]), list(raw[first_hash]["fixed"]))
 print("runs at 108 epochs:", len(raw[first_hash]["computed"]["108"]))
 
-official = load_nasbench101(official_file, metric="test_acc_108")
-validation = load_nasbench101(official_file, metric="val_acc_108")
+# The file holds 30 cells, a part of the benchmark: ``allow_subset=True`` says it is on purpose.
+official = load_nasbench101(official_file, metric="test_acc_108", allow_subset=True)
+validation = load_nasbench101(official_file, metric="val_acc_108", allow_subset=True)
 print(official.layout, len(official.archs), "cells")
 
 fig, ax = plt.subplots(figsize=(4.5, 4))
@@ -62,7 +63,7 @@ fig.tight_layout()
 # the 9 cells of the network. The reference record below is one of them; the space computes
 # the same numbers from the cell alone.
 nar_file = get_data_home() / "nar_reference" / "nasbench101_vertice_example.json"
-nar = load_nasbench101(nar_file)
+nar = load_nasbench101(nar_file, allow_subset=True)
 record = json.loads(nar_file.read_text())[0]
 print(nar.layout, "layout; accuracy", nar.y[0], "FLOPs", nar.flops[0])
 
@@ -76,6 +77,6 @@ print("FLOPs of the first cell's vertices, computed: ", computed.tolist())
 # dataset; :func:`~sknar.datasets.load_nasbench201` reads it for the dataset asked for.
 nar201_file = get_data_home() / "nar_reference" / "nasbench201_vertice_example.json"
 for dataset in ("cifar10", "cifar100", "ImageNet16-120"):
-    one = load_nasbench201(dataset=dataset, path=nar201_file)
+    one = load_nasbench201(dataset=dataset, path=nar201_file, allow_subset=True)
     print(f"{dataset:15s} {one.archs[0]}  test accuracy {one.y[0]:.2f}")
 plt.show()

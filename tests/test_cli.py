@@ -91,7 +91,8 @@ def test_fit_with_missing_file_exits_1_without_traceback(tmp_path, capsys):
 
 
 def test_fit_with_bad_architecture_names_the_line(tmp_path, capsys):
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"], [GOOD, "91"], [BAD_OP, "92"]])
+    other = GOOD.replace("avg_pool_3x3~1", "none~1")  # a second network: duplicates are refused
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"], [other, "91"], [BAD_OP, "92"]])
     status, _, err = _run(
         ["fit", str(path), "--space", "nasbench201", "--model", str(tmp_path / "m.joblib")],
         capsys,

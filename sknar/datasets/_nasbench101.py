@@ -12,16 +12,15 @@ The layout is recognised from the content, not the file name:
   "unique_hash", "trainable_parameters", "avg_validation_accuracy", ..., "flops"}``.
 """
 
-import gzip
+import hashlib
 import json
 import math
-import zlib
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from ..spaces.nasbench101 import NASBench101Space
-from ._base import resolve_data_file
+from ._base import one_line, read_text, resolve_data_file, short_repr
 
 __all__ = ["load_nasbench101", "NASBENCH101_METRICS"]
 
@@ -32,6 +31,15 @@ HOW_TO_GET = (
     "to such a file, to an export of the official nasbench records or to a NAR "
     "NAS-Bench-101 cell-information JSON file."
 )
+
+EXPECTED = "a NAS-Bench-101 JSON file (records, official or NAR layout; plain or gzip'd)"
+# Subsets published as files of their own, by the SHA-256 of their sorted hashes joined by
+# newlines: a file that holds exactly one of them is a whole file, not a cut one.
+PUBLISHED_SLICES = {
+    "d8d657f582b605070801815de5b01a27bc4ff79799df07179820d88b5d6fcb9a": (
+        "the published 20,001-cell slice (the first 20,001 hashes in sorted order)"
+    ),
+}
 
 _EPOCHS = (4, 12, 36, 108)
 _OFFICIAL_RUN_FIELDS = {
@@ -76,6 +84,7 @@ DESCR_TEMPLATE = """NAS-Bench-101 (CIFAR-10)
 conv1x1-bn-relu, maxpool3x3), each trained in a fixed 9-cell CIFAR-10 network.
 archs: canonical NASBench101Cell (matrix, ops), vertices in the file's order.
 hashes: the official module hash of each cell (checked against the cell).
+{coverage}
 y: {metric} ({explanation}, fraction).
 params: trainable parameters; training_time: {time_explanation}.
 Layout: {layout}. Source file: {path}
@@ -88,7 +97,7 @@ _EXPLANATIONS = {
 }
 
 
-def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
+def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None, allow_subset=False):
     """Load NAS-Bench-101 cells and one accuracy metric.
 
     Reads the default records file ``nasbench101/nb101_20k_val108.json.gz`` under the data
@@ -116,6 +125,12 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
     Every record is checked: its cell must be valid, its hash must be the official hash of
     its cell, hashes must be unique and the metric must be a finite fraction in [0, 1].
 
+    The file must hold the whole benchmark (423,624 cells) or a published slice of it,
+    recognised by its hashes wherever the file lives (the default file is the 20,001-cell
+    slice). Any other part of the benchmark is refused unless ``allow_subset`` is True. A
+    JSON file cut short does not parse, and a cut gzip stream lacks its end marker: both
+    are refused whatever ``allow_subset`` says.
+
     Parameters
     ----------
     path : str or path-like, default=None
@@ -125,6 +140,9 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
         (``NASBENCH101_METRICS`` lists them). The default works for every layout.
     data_home : str or path-like, default=None
         Folder holding the benchmark files; see :func:`sknar.datasets.get_data_home`.
+    allow_subset : bool, default=False
+        Whether a file that holds neither the whole benchmark nor a published slice may
+        load (a sample of your own, a few records for a test).
 
     Returns
     -------
@@ -141,8 +159,9 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
     FileNotFoundError
         When the file is absent (the message says where it looked and how to get it).
     ValueError
-        For an unknown metric, an unrecognised or malformed file, or a bad record (the
-        message names the file, the record index and what is wrong).
+        For an unknown metric, an unrecognised or malformed file, a bad record (the
+        message names the file, the record index and what is wrong), or a part of the
+        benchmark when ``allow_subset`` is False.
 
     Examples
     --------
@@ -151,6 +170,8 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
     >>> len(data.archs), round(float(data.y.max()), 3)  # doctest: +SKIP
     (20001, 0.949)
     """
+    if not isinstance(allow_subset, bool):
+        raise ValueError(f"allow_subset must be True or False, got {allow_subset!r}")
     file = resolve_data_file(path, RELATIVE_PATH, HOW_TO_GET, data_home=data_home)
     content = _read_json(file)
     layout = _detect_layout(content, file)
@@ -164,6 +185,7 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
     reader = {"records": _read_records, "official": _read_official, "nar": _read_nar}[layout]
     rows = reader(content, metric, file, space)
     data = _assemble(rows, file)
+    coverage = _coverage(data["hashes"], space.size, file, allow_subset)
     has_time = not np.isnan(data["training_time"]).all()
     data["DESCR"] = DESCR_TEMPLATE.format(
         n=len(data["archs"]),
@@ -172,6 +194,7 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
         time_explanation="training seconds" if has_time else "not in the file",
         layout=layout,
         path=file,
+        coverage=coverage,
     )
     if not has_time:
         data["training_time"] = None
@@ -189,17 +212,27 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None):
 
 
 def _read_json(file):
-    with open(file, "rb") as handle:
-        raw = handle.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{file}: corrupt gzip data: {exc}") from None
+    text = read_text(file, EXPECTED)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{file}: not a valid JSON file: {exc}") from None
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{file}: not a valid JSON file: {one_line(exc)}") from None
+
+
+def _coverage(hashes, size, file, allow_subset):
+    """Say what part of the benchmark the file holds; refuse an unknown part unless allowed."""
+    if len(hashes) == size:
+        return "Coverage: the whole benchmark."
+    fingerprint = hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
+    if fingerprint in PUBLISHED_SLICES:
+        return f"Coverage: {PUBLISHED_SLICES[fingerprint]}."
+    if not allow_subset:
+        raise ValueError(
+            f"{file}: holds {len(hashes):,} of the {size:,} NAS-Bench-101 cells and is not a "
+            "published slice of them: a cut or partial file? Pass allow_subset=True to load "
+            "part of the benchmark on purpose"
+        )
+    return f"Coverage: a part of the benchmark ({len(hashes):,} of {size:,} cells)."
 
 
 def _detect_layout(content, file):
@@ -224,7 +257,7 @@ def _detect_layout(content, file):
 
 def _record_error(file, index, key=None):
     where = f"{file}, record {index}"
-    return f"{where} ({key})" if key is not None else where
+    return f"{where} ({one_line(key, limit=60)})" if key is not None else where
 
 
 def _require(record, fields, where):
@@ -238,28 +271,30 @@ def _require(record, fields, where):
 def _cell_and_hash(space, arch, expected_hash, where):
     try:
         cell = space.validate(arch)
-    except ValueError as exc:
-        raise ValueError(f"{where}: bad cell: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: bad cell: {one_line(exc)}") from None
     actual = space.hash(cell)
     if actual != expected_hash:
         raise ValueError(
-            f"{where}: the hash {expected_hash!r} does not match the cell, whose official "
-            f"hash is {actual!r}"
+            f"{where}: the hash {short_repr(expected_hash)} does not match the cell, whose "
+            f"official hash is {actual!r}"
         )
     return cell, actual
 
 
 def _accuracy(value, where):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where}: accuracy {value!r} is not a number")
+        raise ValueError(f"{where}: accuracy {short_repr(value)} is not a number")
     if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{where}: accuracy {value!r} is not a finite fraction in [0, 1]")
+        raise ValueError(
+            f"{where}: accuracy {short_repr(value)} is not a finite fraction in [0, 1]"
+        )
     return float(value)
 
 
 def _count(value, where):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{where}: expected a non-negative integer, got {value!r}")
+        raise ValueError(f"{where}: expected a non-negative integer, got {short_repr(value)}")
     return value
 
 
@@ -267,9 +302,11 @@ def _seconds(value, where):
     if value is None:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where}: training time {value!r} is not a number")
+        raise ValueError(f"{where}: training time {short_repr(value)} is not a number")
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: training time {value!r} is not a finite number >= 0")
+        raise ValueError(
+            f"{where}: training time {short_repr(value)} is not a finite number >= 0"
+        )
     return float(value)
 
 

@@ -1,6 +1,7 @@
 """Loader of NAS-Bench-201 test accuracies (CSV export or NAR cell-information JSON)."""
 
 import csv
+import io
 import json
 import math
 
@@ -8,7 +9,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..spaces.nasbench201 import NASBench201Space
-from ._base import resolve_data_file
+from ._base import one_line, read_text, resolve_data_file, short_repr
 
 __all__ = ["load_nasbench201"]
 
@@ -34,10 +35,12 @@ JSON_NETWORKS = {
     "cifar100": "cifar100",
     "ImageNet16-120": "ImageNet16-120",
 }
+EXPECTED = "a NAS-Bench-201 CSV export or NAR NAS-Bench-201 JSON file"
 
 DESCR_TEMPLATE = """NAS-Bench-201 ({dataset})
 ------------------------
 {n} cells of the NAS-Bench-201 (NATS-Bench topology) space: 4 nodes, 6 edges, 5 ops.
+{coverage}
 archs: canonical arch strings, in the benchmark's index order (``index``).
 y: {target} (test accuracy in percent).
 flops, params: whole-network cost of the {dataset} macro network ({cost_source}).
@@ -45,7 +48,7 @@ Source file: {path}
 """
 
 
-def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
+def load_nasbench201(dataset="cifar10", *, path=None, data_home=None, allow_subset=False):
     """Load NAS-Bench-201 architectures and their test accuracy on one dataset.
 
     Reads the NATS-Bench CSV export (``nasbench201/nats_tss_test_acc_200ep.csv`` under the
@@ -60,12 +63,17 @@ def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
         An explicit CSV or JSON file; it wins over the data home.
     data_home : str or path-like, default=None
         Folder holding the benchmark files; see :func:`sknar.datasets.get_data_home`.
+    allow_subset : bool, default=False
+        Whether a file that holds only part of the 15,625 cells may load. By default such a
+        file is refused, since a cut file (an interrupted download, ``head -c``) would
+        otherwise load as a smaller benchmark. A CSV row cut short is refused either way.
 
     Returns
     -------
     data : sklearn.utils.Bunch
         ``archs`` (list of canonical arch strings, benchmark index order), ``y`` (float64,
-        test accuracy in percent), ``index`` (int64 benchmark indices), ``flops`` and
+        test accuracy in percent), ``index`` (int64 benchmark indices; for a part of the
+        CSV export, the row numbers, since the export has no index column), ``flops`` and
         ``params`` (int64, whole network; read from a JSON file that has them, else computed
         by :meth:`NASBench201Space.total_costs`), ``unique_string`` (CSV only: the
         benchmark's isomorphism key), ``y_valid`` (JSON only: validation accuracy),
@@ -76,8 +84,9 @@ def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
     FileNotFoundError
         When the file is absent (the message says where it looked).
     ValueError
-        For an unknown dataset or a bad file (the message names the file and line or
-        record).
+        For an unknown dataset, a bad file (the message names the file and line or
+        record), or a file that does not hold the whole benchmark when ``allow_subset`` is
+        False.
 
     Examples
     --------
@@ -90,12 +99,22 @@ def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
         raise ValueError(
             f"unknown NAS-Bench-201 dataset {dataset!r}; expected one of {list(CSV_TARGETS)}"
         )
+    if not isinstance(allow_subset, bool):
+        raise ValueError(f"allow_subset must be True or False, got {allow_subset!r}")
     file = resolve_data_file(path, CSV_RELATIVE_PATH, HOW_TO_GET, data_home=data_home)
     space = NASBench201Space()
-    if _looks_like_json(file):
-        data = _read_nar_json(file, dataset, space)
+    text = read_text(file, EXPECTED)
+    if text.lstrip()[:1] == "{":
+        data, last = _read_nar_json(text, file, dataset, space), ""
     else:
-        data = _read_csv(file, dataset, space)
+        data = _read_csv(text, file, dataset, space)
+        last = f" (the last row is line {data.pop('last_line')})"
+    if len(data["archs"]) < space.size and not allow_subset:
+        raise ValueError(
+            f"{file}: holds {len(data['archs']):,} of the {space.size:,} NAS-Bench-201 "
+            f"cells{last}: a cut or partial file? Pass allow_subset=True to load part of the "
+            "benchmark on purpose"
+        )
     cost_source = "read from the file"
     if "flops" not in data:
         data["flops"], data["params"] = space.total_costs(data["archs"], dataset)
@@ -106,60 +125,67 @@ def load_nasbench201(dataset="cifar10", *, path=None, data_home=None):
         target=data["target_name"],
         cost_source=cost_source,
         path=file,
+        coverage=_coverage(len(data["archs"]), space.size),
     )
     return Bunch(space=space, dataset=dataset, **data)
 
 
-def _looks_like_json(file):
-    with open(file, "rb") as handle:
-        head = handle.read(64).lstrip()
-    return head.startswith(b"{")
+def _coverage(n, size):
+    if n == size:
+        return "Coverage: the whole benchmark."
+    return f"Coverage: a part of the benchmark ({n:,} of {size:,} cells)."
 
 
 def _parse_accuracy(text, where):
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: accuracy {text!r} is not a number") from None
+        raise ValueError(f"{where}: accuracy {short_repr(text)} is not a number") from None
     if not math.isfinite(value) or not 0.0 <= value <= 100.0:
         raise ValueError(f"{where}: accuracy {value} is not a finite percentage in [0, 100]")
     return value
 
 
-def _read_csv(file, dataset, space):
+def _read_csv(text, file, dataset, space):
     target = CSV_TARGETS[dataset]
-    with open(file, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{file}: the file is empty (expected a CSV header line)")
-        missing = [c for c in (ARCH_COLUMN, UNIQUE_COLUMN, target) if c not in header]
-        if missing:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = _next_row(reader, file)
+    if header is None:
+        raise ValueError(f"{file}: the file is empty (expected a CSV header line)")
+    missing = [c for c in (ARCH_COLUMN, UNIQUE_COLUMN, target) if c not in header]
+    if missing:
+        raise ValueError(
+            f"{file}, line 1: bad header, missing column(s) {missing}; got {short_repr(header)}"
+        )
+    columns = [header.index(c) for c in (ARCH_COLUMN, UNIQUE_COLUMN, target)]
+    # a file cut inside its last row has no line end there; the errors of that row say so
+    cut_line = None if text.endswith(("\n", "\r")) else text.count("\n") + 1
+    archs, uniques, accuracies, first_line = [], [], [], {}
+    while (row := _next_row(reader, file)) is not None:
+        line = reader.line_num
+        try:
+            arch, unique, accuracy = _read_row(row, header, columns, space, f"{file}, line {line}")
+            accuracy = _parse_accuracy(accuracy, f"{file}, line {line}, {target}")
+            if line == cut_line and unique != space.isomorphism_key(arch):
+                raise ValueError(
+                    f"{file}, line {line}: {UNIQUE_COLUMN} {short_repr(unique)} is not the key "
+                    f"of the cell, {space.isomorphism_key(arch)!r}"
+                )
+        except ValueError as exc:
+            if line != cut_line:
+                raise
             raise ValueError(
-                f"{file}, line 1: bad header, missing column(s) {missing}; got {header}"
+                f"{exc}; the file looks cut inside this row, its last (it has no line end)"
+            ) from None
+        if arch in first_line:
+            raise ValueError(
+                f"{file}, line {line}: duplicate architecture {arch} (also on line "
+                f"{first_line[arch]})"
             )
-        columns = [header.index(c) for c in (ARCH_COLUMN, UNIQUE_COLUMN, target)]
-        archs, uniques, accuracies, first_line = [], [], [], {}
-        for row in reader:
-            line = reader.line_num
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{file}, line {line}: expected {len(header)} fields, got {len(row)}"
-                )
-            text, unique, accuracy = (row[c] for c in columns)
-            try:
-                arch = space.validate(text)
-            except ValueError as exc:
-                raise ValueError(f"{file}, line {line}: bad architecture string: {exc}") from exc
-            if arch in first_line:
-                raise ValueError(
-                    f"{file}, line {line}: duplicate architecture {arch} (also on line "
-                    f"{first_line[arch]})"
-                )
-            first_line[arch] = line
-            accuracies.append(_parse_accuracy(accuracy, f"{file}, line {line}, {target}"))
-            archs.append(arch)
-            uniques.append(unique)
+        first_line[arch] = line
+        accuracies.append(accuracy)
+        archs.append(arch)
+        uniques.append(unique)
     if not archs:
         raise ValueError(f"{file}: the file holds a header but no architectures")
     return {
@@ -168,34 +194,63 @@ def _read_csv(file, dataset, space):
         "index": np.arange(len(archs), dtype=np.int64),
         "unique_string": np.asarray(uniques, dtype=object),
         "target_name": target,
+        "last_line": reader.line_num,
     }
+
+
+def _next_row(reader, file):
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        raise ValueError(
+            f"{file}, line {reader.line_num}: not a CSV row ({one_line(exc)})"
+        ) from None
+
+
+def _read_row(row, header, columns, space, where):
+    if len(row) != len(header):
+        raise ValueError(f"{where}: expected {len(header)} fields, got {len(row)}")
+    text, unique, accuracy = (row[c] for c in columns)
+    try:
+        arch = space.validate(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: bad architecture string: {one_line(exc)}") from None
+    return arch, unique, accuracy
 
 
 def _no_duplicate_keys(pairs):
     record = {}
     for key, value in pairs:
         if key in record:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {short_repr(key)}")
         record[key] = value
     return record
 
 
-def _read_nar_json(file, dataset, space):
+def _read_nar_json(text, file, dataset, space):
     prefix, network = JSON_PREFIXES[dataset], JSON_NETWORKS[dataset]
     target, valid_name = f"{prefix}_test_acc", f"{prefix}_val_acc"
     flops_name, params_name = f"{network}_total_flops", f"{network}_total_params"
     try:
-        with open(file, encoding="utf-8") as handle:
-            records = json.load(handle, object_pairs_hook=_no_duplicate_keys)
+        records = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except ValueError as exc:  # JSONDecodeError and duplicate keys
-        raise ValueError(f"{file}: not a valid NAR NAS-Bench-201 JSON file: {exc}") from exc
+        raise ValueError(
+            f"{file}: not a valid NAR NAS-Bench-201 JSON file: {one_line(exc)}"
+        ) from None
     if not isinstance(records, dict) or not records:
         raise ValueError(f"{file}: expected a non-empty object mapping index -> record")
-    rows, first_record = [], {}
+    rows, first_record, index_record = [], {}, {}
     for key, record in records.items():
-        where = f"{file}, record {key!r}"
-        if not key.isdigit():
-            raise ValueError(f"{where}: the record key must be a benchmark index (digits)")
+        where = f"{file}, record {short_repr(key)}"
+        index = _benchmark_index(key, space.size)
+        if index is None:
+            raise ValueError(
+                f"{where}: the record key must be a benchmark index (digits, below "
+                f"{space.size:,})"
+            )
+        if index in index_record:
+            raise ValueError(f"{where}: index {index} is also record {index_record[index]!r}")
+        index_record[index] = key
         if not isinstance(record, dict):
             raise ValueError(f"{where}: a record must be an object, got {type(record).__name__}")
         missing = [f for f in ("arch_str", target) if f not in record]
@@ -203,8 +258,8 @@ def _read_nar_json(file, dataset, space):
             raise ValueError(f"{where}: missing field(s) {missing}")
         try:
             arch = space.validate(record["arch_str"])
-        except ValueError as exc:
-            raise ValueError(f"{where}: bad arch_str: {exc}") from exc
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}: bad arch_str: {one_line(exc)}") from None
         if arch in first_record:
             raise ValueError(
                 f"{where}: duplicate architecture {arch} (also in record {first_record[arch]!r})"
@@ -212,7 +267,7 @@ def _read_nar_json(file, dataset, space):
         first_record[arch] = key
         rows.append(
             (
-                int(key),
+                index,
                 arch,
                 _parse_accuracy(record[target], f"{where}, {target}"),
                 _parse_accuracy(record[valid_name], f"{where}, {valid_name}")
@@ -238,9 +293,19 @@ def _read_nar_json(file, dataset, space):
     return data
 
 
+def _benchmark_index(key, size):
+    """The index a record key names, or None when it is not one below ``size``."""
+    if not (key.isascii() and key.isdigit()) or len(key) > len(str(size)):
+        return None
+    index = int(key)
+    return index if index < size else None
+
+
 def _parse_count(value, where):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{where}: expected a non-negative integer count, got {value!r}")
+        raise ValueError(
+            f"{where}: expected a non-negative integer count, got {short_repr(value)}"
+        )
     return value

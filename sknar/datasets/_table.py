@@ -12,29 +12,27 @@
   record layout) are read as ``{"matrix": ..., "ops": ...}``.
 - JSON Lines (``.jsonl``): one such object per line.
 
-Every architecture is validated by the search space; the first bad one is reported with its
-line (CSV, JSON Lines) or record index (JSON).
+Whether a file is gzip'd is told by its content, not its name. Every architecture is
+validated by the search space, and a network listed twice (same ``space.hash``) is refused;
+the first problem is reported with its line (CSV, JSON Lines) or record index (JSON).
 """
 
 import csv
-import gzip
-import io
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from ._base import one_line, open_text, short_repr
+
 __all__ = ["jsonable_arch", "read_table"]
 
-
-def _open_text(path):
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+_EXPECTED = {
+    "csv": "a CSV table of architectures",
+    "json": "a JSON list of architecture records",
+    "jsonl": "a JSON Lines file of architecture records",
+}
 
 
 def _table_format(path):
@@ -55,8 +53,10 @@ def _parse_arch_cell(text, where):
     if text[0] in "[{":
         try:
             return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: the architecture is not valid JSON ({exc})") from None
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}: the architecture is not valid JSON ({one_line(exc)})"
+            ) from None
     return text
 
 
@@ -64,24 +64,42 @@ def _parse_target(value, where, field):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: {field} {value!r} is not a number") from None
+        raise ValueError(f"{where}: {field} {short_repr(value)} is not a number") from None
+    except OverflowError:
+        raise ValueError(f"{where}: {field} {short_repr(value)} is too large") from None
     if not math.isfinite(number):
-        raise ValueError(f"{where}: {field} is {value!r}; it must be a finite number")
+        raise ValueError(f"{where}: {field} is {short_repr(value)}; it must be a finite number")
     return number
 
 
 def _csv_rows(handle, path, arch_field, target_field, require_target):
-    reader = csv.DictReader(handle)
-    columns = reader.fieldnames or []
+    reader = csv.reader(handle)
+    columns = _next_csv_row(reader, path) or []
     _check_fields(path, columns, arch_field, target_field, require_target, kind="column")
-    has_target = target_field in columns
-    for line_number, row in enumerate(reader, start=2):
-        where = f"{path} line {line_number}"
-        if None in row or any(row.get(name) is None for name in columns):
-            raise ValueError(f"{where}: expected {len(columns)} fields, got another number")
-        arch = _parse_arch_cell(row[arch_field], where)
-        target = _parse_target(row[target_field], where, target_field) if has_target else None
+    arch_column = columns.index(arch_field)
+    target_column = columns.index(target_field) if target_field in columns else None
+    while (row := _next_csv_row(reader, path)) is not None:
+        where = f"{path} line {reader.line_num}"
+        if not row:
+            continue  # a blank line
+        if len(row) != len(columns):
+            raise ValueError(f"{where}: expected {len(columns)} fields, got {len(row)}")
+        arch = _parse_arch_cell(row[arch_column], where)
+        target = (
+            None
+            if target_column is None
+            else _parse_target(row[target_column], where, target_field)
+        )
         yield where, arch, target
+
+
+def _next_csv_row(reader, path):
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        raise ValueError(
+            f"{path} line {reader.line_num}: not a CSV row ({one_line(exc)})"
+        ) from None
 
 
 def _record_arch(record, arch_field):
@@ -101,14 +119,14 @@ def _json_records(records, path, arch_field, target_field, require_target, where
         arch = _record_arch(record, arch_field)
         if arch is None:
             raise ValueError(
-                f"{where}: field {arch_field!r} not found (fields: {', '.join(record)})"
+                f"{where}: field {arch_field!r} not found (fields: {_field_list(record)})"
             )
         if has_target is None:
             has_target = target_field in record
             if require_target and not has_target:
                 raise ValueError(
-                    f"{where}: field {target_field!r} not found (fields: {', '.join(record)}); "
-                    "name the accuracy field with --target-field"
+                    f"{where}: field {target_field!r} not found (fields: "
+                    f"{_field_list(record)}); name the accuracy field with --target-field"
                 )
         if has_target and target_field not in record:
             raise ValueError(f"{where}: field {target_field!r} is missing")
@@ -120,15 +138,21 @@ def _json_records(records, path, arch_field, target_field, require_target, where
         yield where, arch, target
 
 
+def _field_list(names):
+    names = [str(name) for name in names]
+    listed = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+    return one_line(listed) or "none"
+
+
 def _check_fields(path, present, arch_field, target_field, require_target, kind):
     if arch_field not in present:
         raise ValueError(
-            f"{path}: {kind} {arch_field!r} not found ({kind}s: {', '.join(present) or 'none'}); "
+            f"{path}: {kind} {arch_field!r} not found ({kind}s: {_field_list(present)}); "
             "name the architecture column with --arch-field"
         )
     if require_target and target_field not in present:
         raise ValueError(
-            f"{path}: {kind} {target_field!r} not found ({kind}s: {', '.join(present)}); "
+            f"{path}: {kind} {target_field!r} not found ({kind}s: {_field_list(present)}); "
             "name the accuracy column with --target-field"
         )
 
@@ -136,13 +160,22 @@ def _check_fields(path, present, arch_field, target_field, require_target, kind)
 def _load_json(handle, path):
     try:
         data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({one_line(exc)})") from None
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of records")
+        raise ValueError(
+            f"{path}: expected a JSON list of records (or an object whose 'records' is one), "
+            f"got {_json_kind(data)}"
+        )
     return data
+
+
+def _json_kind(data):
+    if isinstance(data, dict):
+        return f"an object with the keys {_field_list(data)}"
+    return f"a JSON {type(data).__name__}"
 
 
 def _jsonl_records(handle, path):
@@ -151,13 +184,15 @@ def _jsonl_records(handle, path):
             continue
         try:
             yield line_number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} line {line_number}: not valid JSON ({exc})") from None
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(
+                f"{path} line {line_number}: not valid JSON ({one_line(exc)})"
+            ) from None
 
 
 def _raw_rows(path, arch_field, target_field, require_target):
     kind = _table_format(path)
-    with _open_text(path) as handle:
+    with open_text(path, _EXPECTED[kind]) as handle:
         if kind == "csv":
             yield from _csv_rows(handle, path, arch_field, target_field, require_target)
         elif kind == "json":
@@ -197,10 +232,13 @@ def read_table(path, space, *, arch_field="arch", target_field="accuracy", requi
 
     Raises
     ------
-    FileNotFoundError
-        If the file does not exist.
+    FileNotFoundError, IsADirectoryError
+        If the file does not exist or is a directory.
     ValueError
-        With the file and line (or record) of the first problem.
+        With the file and line (or record) of the first problem: a file that is not text of
+        the expected kind (binary, corrupt or cut gzip data, empty), a missing field, a bad
+        architecture or accuracy, or a network listed twice (two rows whose architectures
+        have the same ``space.hash``; both are named).
 
     Examples
     --------
@@ -215,12 +253,20 @@ def read_table(path, space, *, arch_field="arch", target_field="accuracy", requi
     >>> archs[0], y
     ('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|', [10.0])
     """
-    archs, targets = [], []
+    archs, targets, first_seen = [], [], {}
     for where, arch, target in _raw_rows(path, arch_field, target_field, require_target):
         try:
-            archs.append(space.validate(arch))
+            arch = space.validate(arch)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{where}: bad architecture: {exc}") from None
+            raise ValueError(f"{where}: bad architecture: {one_line(exc)}") from None
+        key = space.hash(arch)
+        if key in first_seen:
+            raise ValueError(
+                f"{where}: the network of {first_seen[key]} again (hash {short_repr(key)}); "
+                "a table lists each network once"
+            )
+        first_seen[key] = where[len(f"{path} ") :]
+        archs.append(arch)
         targets.append(target)
     if not archs:
         raise ValueError(f"{path}: no architectures in the file")

@@ -1,12 +1,18 @@
 """Tests of the NAS-Bench-101 loader on the real files and on broken copies of them."""
 
 import gzip
+import hashlib
 import json
 
 import numpy as np
 import pytest
 
-from sknar.datasets._nasbench101 import NASBENCH101_METRICS, load_nasbench101
+from sknar.datasets._nasbench101 import (
+    NASBENCH101_METRICS,
+    PUBLISHED_SLICES,
+    _coverage,
+    load_nasbench101,
+)
 from sknar.spaces.nasbench101 import NASBench101Cell, NASBench101Space
 from sknar.utils.testing import require_data
 
@@ -74,10 +80,10 @@ def test_default_records_file(default_data, raw_records):
 
 def test_records_metrics(raw_records, tmp_path):
     path = _write(tmp_path / "records.json.gz", raw_records[:300], compress=True)
-    data = load_nasbench101(path, metric="val_acc_12")
+    data = load_nasbench101(path, metric="val_acc_12", allow_subset=True)
     np.testing.assert_array_equal(data.y, [r["val_acc_12"] for r in raw_records[:300]])
     with pytest.raises(ValueError, match="unknown metric 'test_acc_108'.*'records'.*val_acc_36"):
-        load_nasbench101(path, metric="test_acc_108")
+        load_nasbench101(path, metric="test_acc_108", allow_subset=True)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +96,7 @@ def test_records_metrics(raw_records, tmp_path):
     ],
 )
 def test_official_layout_averages_the_runs(raw_official, metric, epochs, field):
-    data = load_nasbench101(require_data(OFFICIAL), metric=metric)
+    data = load_nasbench101(require_data(OFFICIAL), metric=metric, allow_subset=True)
     assert data.layout == "official" and len(data.archs) == 30
     expected = [
         np.mean([run[field] for run in r["computed"][epochs]]) for r in raw_official.values()
@@ -114,24 +120,30 @@ def test_official_layout_missing_epoch_budget(raw_official, tmp_path):
 
 
 def test_nar_layout(raw_nar):
-    data = load_nasbench101(require_data(NAR_EXAMPLE))
+    data = load_nasbench101(require_data(NAR_EXAMPLE), allow_subset=True)
     record = raw_nar[0]
     assert data.layout == "nar"
     assert data.y.tolist() == [record["avg_validation_accuracy"]]
     assert data.hashes.tolist() == [record["unique_hash"]]
     assert data.flops.tolist() == [record["flops"]]
     assert data.training_time.tolist() == [record["avg_training_time"]]
-    test = load_nasbench101(require_data(NAR_EXAMPLE), metric="avg_test_accuracy")
+    test = load_nasbench101(
+        require_data(NAR_EXAMPLE), metric="avg_test_accuracy", allow_subset=True
+    )
     assert test.y.tolist() == [record["avg_test_accuracy"]]
     with pytest.raises(ValueError, match="unknown metric 'val_acc_4'.*'nar'"):
-        load_nasbench101(require_data(NAR_EXAMPLE), metric="val_acc_4")
+        load_nasbench101(require_data(NAR_EXAMPLE), metric="val_acc_4", allow_subset=True)
 
 
 def test_layout_is_read_from_the_content(raw_records, raw_nar, tmp_path):
     # a gzip'd NAR file and a plain records file, whatever their names say
-    nar = load_nasbench101(_write(tmp_path / "nar.json", raw_nar, compress=True))
+    nar = load_nasbench101(
+        _write(tmp_path / "nar.json", raw_nar, compress=True), allow_subset=True
+    )
     assert nar.layout == "nar"
-    records = load_nasbench101(_write(tmp_path / "records.json.gz", raw_records[:50]))
+    records = load_nasbench101(
+        _write(tmp_path / "records.json.gz", raw_records[:50]), allow_subset=True
+    )
     assert records.layout == "records" and len(records.archs) == 50
 
 
@@ -139,7 +151,7 @@ def test_data_home_and_missing_file(raw_records, tmp_path):
     folder = tmp_path / "nasbench101"
     folder.mkdir()
     _write(folder / "nb101_20k_val108.json.gz", raw_records[:10], compress=True)
-    assert len(load_nasbench101(data_home=tmp_path).archs) == 10
+    assert len(load_nasbench101(data_home=tmp_path, allow_subset=True).archs) == 10
     with pytest.raises(FileNotFoundError, match="nb101_20k_val108.json.gz.*sknar data home"):
         load_nasbench101(data_home=tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="missing.json"):
@@ -213,7 +225,8 @@ def test_bad_official_and_nar_records(raw_official, raw_nar, tmp_path):
     "content, message",
     [
         (b'[{"hash": ', "not a valid JSON file"),
-        (b"\x1f\x8b\x08\x00garbage", "corrupt gzip|not a valid JSON"),
+        (b"\x1f\x8b\x08\x00garbage", "gzip data ends early"),
+        (b"\x1f\x8bnot gzip at all", "corrupt gzip data"),
         (b"[]", "not a NAS-Bench-101 file"),
         (b'{"a": [1, 2]}', "not a NAS-Bench-101 file"),
         (b'[{"arch_str": "|none~0|"}]', "not a NAS-Bench-101 file"),
@@ -231,5 +244,70 @@ def test_truncated_gzip(raw_records, tmp_path):
     whole = gzip.compress(json.dumps(raw_records[:20]).encode())
     path = tmp_path / "cut.json.gz"
     path.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(ValueError, match="corrupt gzip"):
+    with pytest.raises(ValueError, match="cut.json.gz: the gzip data ends early"):
+        load_nasbench101(path, allow_subset=True)
+
+
+# --- the whole benchmark, a published slice, or a subset on purpose ----------------------
+
+
+def test_the_default_file_is_recognised_as_the_published_slice(default_data, raw_records):
+    assert "Coverage: the published 20,001-cell slice" in default_data.DESCR
+    fingerprint = hashlib.sha256("\n".join(sorted(default_data.hashes)).encode()).hexdigest()
+    assert fingerprint in PUBLISHED_SLICES
+
+
+def test_the_slice_is_recognised_by_its_hashes_in_any_order(default_data):
+    hashes = list(default_data.hashes)
+    coverage = _coverage(hashes[::-1], 423_624, "mine.json", allow_subset=False)
+    assert coverage.startswith("Coverage: the published 20,001-cell slice")
+    with pytest.raises(ValueError, match="mine.json: holds 20,000 of the 423,624"):
+        _coverage(hashes[1:], 423_624, "mine.json", allow_subset=False)
+
+
+def test_a_part_of_the_benchmark_is_refused_unless_asked_for(raw_records, tmp_path):
+    path = _write(tmp_path / "part.json.gz", raw_records[:200], compress=True)
+    message = (
+        r"part.json.gz: holds 200 of the 423,624 NAS-Bench-101 cells and is not a "
+        r"published slice .*allow_subset=True"
+    )
+    with pytest.raises(ValueError, match=message):
         load_nasbench101(path)
+    data = load_nasbench101(path, allow_subset=True)
+    assert len(data.archs) == 200
+    assert "Coverage: a part of the benchmark (200 of 423,624 cells)" in data.DESCR
+
+
+def test_official_records_are_a_subset(raw_official):
+    with pytest.raises(ValueError, match="holds 30 of the 423,624"):
+        load_nasbench101(require_data(OFFICIAL))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_cut_file_is_refused_even_as_a_subset(raw_records, tmp_path, compress):
+    text = json.dumps(raw_records[:50]).encode()
+    whole = gzip.compress(text) if compress else text
+    path = tmp_path / "cut.json"
+    path.write_bytes(whole[: int(len(whole) * 0.7)])
+    message = "the gzip data ends early" if compress else "not a valid JSON file"
+    with pytest.raises(ValueError, match=rf"cut.json: {message}"):
+        load_nasbench101(path, allow_subset=True)
+
+
+def test_allow_subset_must_be_a_bool(tmp_path):
+    with pytest.raises(ValueError, match="allow_subset must be True or False, got 'yes'"):
+        load_nasbench101(tmp_path / "x.json", allow_subset="yes")
+
+
+def test_messages_quote_file_content_briefly(raw_records, tmp_path):
+    records = json.loads(json.dumps(raw_records[:3]))
+    records[1]["val_acc_108"] = "9" * 100_000
+    records[2]["hash"] = ["x" * 1000] * 1000
+    path = _write(tmp_path / "long.json", records)
+    with pytest.raises(ValueError, match="record 1, val_acc_108: accuracy '9999") as info:
+        load_nasbench101(path, allow_subset=True)
+    assert len(str(info.value)) < 400 and "\n" not in str(info.value)
+    records[1]["val_acc_108"] = 0.9
+    with pytest.raises(ValueError, match=r"record 2: the hash \[") as info:
+        load_nasbench101(_write(path, records), allow_subset=True)
+    assert len(str(info.value)) < 400

@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import numpy as np
@@ -72,7 +73,7 @@ def test_nar_json(dataset, prefix, network):
     path = require_data(EXAMPLE)
     with open(path) as handle:
         record = json.load(handle)["0"]
-    data = load_nasbench201(dataset, path=path)
+    data = load_nasbench201(dataset, path=path, allow_subset=True)
     assert data.archs == [record["arch_str"]]
     assert data.y.tolist() == [record[f"{prefix}_test_acc"]]
     assert data.y_valid.tolist() == [record[f"{prefix}_val_acc"]]
@@ -89,7 +90,7 @@ def test_nar_json_is_ordered_by_index_and_costs_are_computed_when_absent(tmp_pat
         "2": {"arch_str": ARCH_A, "cifar10_test_acc": 85.0},
     }
     path.write_text(json.dumps(records))
-    data = load_nasbench201(path=path)
+    data = load_nasbench201(path=path, allow_subset=True)
     assert data.index.tolist() == [2, 10] and data.archs == [ARCH_A, ARCH_B]
     assert data.y.tolist() == [85.0, 93.0]
     flops, params = NASBench201Space().total_costs([ARCH_A, ARCH_B])
@@ -103,7 +104,7 @@ def test_data_home_and_missing_file(tmp_path):
     (folder / "nats_tss_test_acc_200ep.csv").write_text(
         f"{HEADER}\n90.5,70.0,40.0,{ARCH_B},x\n85,52,26,{ARCH_A},y\n"
     )
-    data = load_nasbench201("cifar100", data_home=tmp_path)
+    data = load_nasbench201("cifar100", data_home=tmp_path, allow_subset=True)
     assert data.archs == [ARCH_B, ARCH_A] and data.y.tolist() == [70.0, 52.0]
     assert data.unique_string.tolist() == ["x", "y"]
     with pytest.raises(FileNotFoundError, match="nats_tss_test_acc_200ep.csv was not found"):
@@ -174,3 +175,101 @@ def test_bad_json_files(tmp_path, content, message):
     with pytest.raises(ValueError, match=message) as info:
         load_nasbench201(path=path)
     assert str(path) in str(info.value)
+
+
+# --- the whole benchmark, or a part on purpose; cut files --------------------------------
+
+SPACE = NASBench201Space()
+ROW_B = f"93.6,70.2,44.0,{ARCH_B},{SPACE.isomorphism_key(ARCH_B)}"
+ROW_A = f"85.8,52.9,26.6,{ARCH_A},{SPACE.isomorphism_key(ARCH_A)}"
+
+
+def test_a_cut_export_is_refused_at_its_cut_row(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_bytes(require_data(CSV_FILE).read_bytes()[:1_000_000])  # head -c 1000000
+    message = (
+        r"cut.csv, line 5134: UniqueString '' is not the key of the cell, '.*'; the file "
+        r"looks cut inside this row, its last \(it has no line end\)"
+    )
+    for allow_subset in (False, True):
+        with pytest.raises(ValueError, match=message):
+            load_nasbench201(path=path, allow_subset=allow_subset)
+
+
+def test_whole_rows_of_the_export_are_a_subset_on_request(tmp_path):
+    lines = require_data(CSV_FILE).read_text().splitlines(keepends=True)
+    path = tmp_path / "part.csv"
+    path.write_text("".join(lines[:1001]))
+    message = (
+        r"part.csv: holds 1,000 of the 15,625 NAS-Bench-201 cells \(the last row is line "
+        r"1001\): a cut or partial file\? Pass allow_subset=True"
+    )
+    with pytest.raises(ValueError, match=message):
+        load_nasbench201(path=path)
+    data = load_nasbench201(path=path, allow_subset=True)
+    assert len(data.archs) == 1000
+    assert "Coverage: a part of the benchmark (1,000 of 15,625 cells)" in data.DESCR
+
+
+def test_the_whole_export_says_so(cifar10):
+    assert "Coverage: the whole benchmark." in cifar10.DESCR
+
+
+def test_a_whole_last_row_may_lack_its_line_end(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(f"{HEADER}\n{ROW_B}\n{ROW_A}")
+    assert load_nasbench201(path=path, allow_subset=True).archs == [ARCH_B, ARCH_A]
+
+
+@pytest.mark.parametrize(
+    "cut, message",
+    [
+        (ROW_A[:-3], r"line 3: UniqueString '.*' is not the key of the cell"),
+        (ROW_A[:2], "line 3: expected 5 fields, got 1"),
+        (ROW_A[: ROW_A.index("|") + 20], "line 3: expected 5 fields, got 4"),
+    ],
+)
+def test_a_row_cut_short_is_refused_even_in_a_subset(tmp_path, cut, message):
+    path = tmp_path / "t.csv"
+    path.write_text(f"{HEADER}\n{ROW_B}\n{cut}")
+    with pytest.raises(ValueError, match=f"{message}.*the file looks cut inside this row"):
+        load_nasbench201(path=path, allow_subset=True)
+
+
+def test_a_gzipped_export_loads_like_the_plain_one(tmp_path):
+    path = tmp_path / "export.csv"  # the content tells it is gzip'd, not the name
+    path.write_bytes(gzip.compress(f"{HEADER}\n{ROW_B}\n{ROW_A}\n".encode()))
+    data = load_nasbench201(path=path, allow_subset=True)
+    assert data.archs == [ARCH_B, ARCH_A] and data.y.tolist() == [93.6, 85.8]
+
+
+def test_a_part_of_the_nar_json_is_refused_unless_asked_for(tmp_path):
+    path = tmp_path / "nar.json"
+    path.write_text(json.dumps({"7": {"arch_str": ARCH_A, "cifar10_test_acc": 85.0}}))
+    with pytest.raises(ValueError, match="nar.json: holds 1 of the 15,625 NAS-Bench-201 cells:"):
+        load_nasbench201(path=path)
+    assert load_nasbench201(path=path, allow_subset=True).index.tolist() == [7]
+
+
+@pytest.mark.parametrize(
+    "keys, message",
+    [
+        (["15625"], "record '15625': the record key must be a benchmark index"),
+        (["0", "00"], r"record '00': index 0 is also record '0'"),
+        (["\u0661"], "the record key must be a benchmark index"),
+    ],
+)
+def test_nar_json_keys_are_benchmark_indices(tmp_path, keys, message):
+    records = {
+        key: {"arch_str": arch, "cifar10_test_acc": 80.0}
+        for key, arch in zip(keys, [ARCH_A, ARCH_B])
+    }
+    path = tmp_path / "nar.json"
+    path.write_text(json.dumps(records))
+    with pytest.raises(ValueError, match=message):
+        load_nasbench201(path=path, allow_subset=True)
+
+
+def test_allow_subset_must_be_a_bool():
+    with pytest.raises(ValueError, match="allow_subset must be True or False, got 1"):
+        load_nasbench201(allow_subset=1)

@@ -65,7 +65,8 @@ def test_read_csv_names_missing_column_and_lists_the_present_ones(tmp_path):
 
 
 def test_read_json_records_and_gzip(tmp_path):
-    records = [{"arch": GOOD, "accuracy": 91.0}, {"arch": GOOD, "accuracy": 90.0}]
+    other = SPACE.sample(1, random_state=1)[0]
+    records = [{"arch": GOOD, "accuracy": 91.0}, {"arch": other, "accuracy": 90.0}]
     path = tmp_path / "t.json.gz"
     with gzip.open(path, "wt") as handle:
         json.dump(records, handle)
@@ -103,6 +104,71 @@ def test_read_rejects_unknown_format_and_missing_file(tmp_path):
         read_table(tmp_path / "t.txt", SPACE)
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_table(tmp_path / "absent.csv", SPACE)
+
+
+# --- one network, one row ----------------------------------------------------------------
+
+
+def test_a_network_listed_twice_is_refused_naming_both_rows(tmp_path):
+    other = SPACE.sample(1, random_state=1)[0]
+    path = _write_csv(tmp_path / "t.csv", [[GOOD, "85.86"], [other, "70"], [GOOD, "10.0"]])
+    with pytest.raises(ValueError, match=r"t\.csv line 4: the network of line 2 again"):
+        read_table(path, SPACE)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps([{"arch": GOOD, "accuracy": 1}, {"arch": GOOD, "accuracy": 2}]))
+    with pytest.raises(ValueError, match=r"t\.json record 1: the network of record 0 again"):
+        read_table(path, SPACE)
+
+
+def test_duplicates_are_told_by_the_space_hash(tmp_path):
+    # the same NAS-Bench-101 cell with its two parallel branches written in the other order
+    space = NASBench101Space()
+    matrix = [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
+    records = [
+        {"arch": {"matrix": matrix, "ops": ["input", op, other, "output"]}, "accuracy": 0.9}
+        for op, other in [("conv3x3-bn-relu", "maxpool3x3"), ("maxpool3x3", "conv3x3-bn-relu")]
+    ]
+    path = tmp_path / "cells.jsonl"
+    path.write_text("\n".join(json.dumps(record) for record in records))
+    with pytest.raises(ValueError, match="cells.jsonl line 2: the network of line 1 again"):
+        read_table(path, space)
+
+
+def test_isomorphic_nasbench201_cells_are_distinct_networks(tmp_path):
+    # the benchmark trains each of its 15,625 cell strings: same isomorphism class, two rows
+    by_key = {}
+    for arch in SPACE.sample(300, random_state=0):
+        by_key.setdefault(SPACE.isomorphism_key(arch), []).append(arch)
+    first, second = next(archs for archs in by_key.values() if len(archs) > 1)[:2]
+    path = _write_csv(tmp_path / "t.csv", [[first, "80"], [second, "81"]])
+    assert read_table(path, SPACE) == ([first, second], [80.0, 81.0])
+
+
+# --- what the file is ----------------------------------------------------------------------
+
+
+def test_gzip_is_told_by_the_content_not_the_name(tmp_path):
+    rows = f"arch,accuracy\n{GOOD},91.5\n".encode()
+    compressed = tmp_path / "t.csv"
+    compressed.write_bytes(gzip.compress(rows))
+    plain = tmp_path / "t.csv.gz"
+    plain.write_bytes(rows)
+    assert read_table(compressed, SPACE) == read_table(plain, SPACE) == ([GOOD], [91.5])
+
+
+def test_a_field_beyond_the_csv_limit(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(f"arch,accuracy\n{'x' * 200_000},1\n")
+    with pytest.raises(ValueError, match=r"t\.csv line 2: not a CSV row \(field larger") as info:
+        read_table(path, SPACE)
+    assert len(str(info.value)) < 400
+
+
+def test_a_directory_is_named(tmp_path):
+    folder = tmp_path / "t.csv"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="t.csv is a directory; expected a CSV table"):
+        read_table(folder, SPACE)
 
 
 # --- commands: errors without tracebacks ------------------------------------------------

@@ -10,7 +10,8 @@ from sknar.utils.testing import require_data
 
 
 def test_table_space_keeps_a_search_inside_the_nasbench101_slice():
-    data = load_nasbench101(require_data("nasbench101/nb101_official_records_30.json"))
+    path = require_data("nasbench101/nb101_official_records_30.json")
+    data = load_nasbench101(path, allow_subset=True)
     space = TableSpace(data.space, data.archs)
     assert space.size == 30
     oracle = TabularOracle(data.archs, data.y, space=data.space)
