@@ -137,16 +137,22 @@ def test_counting_leaf_counts_what_the_real_leaf_holds(leaf, args):
 
 @pytest.mark.slow
 def test_nb201_params_equal_the_space_on_every_cell(nb201, monkeypatch):
-    # The whole builder runs for each of the 15,625 cells; only its conv-BN leaves, whose
-    # size the test above checks, are replaced by stand-ins that allocate nothing.
+    # The builder runs for each of the 15,625 cells, with one cell per stage: the N cells of
+    # a stage are N identical constructions (full networks are checked on samples above),
+    # and the space's count is linear in the cells, so the network of N=1 holds the fixed
+    # part plus a fifth of the cells' part. Only the conv-BN leaves, whose size the test
+    # above checks, are replaced by stand-ins that allocate nothing.
     monkeypatch.setattr(_nasbench201, "ReLUConvBN", _CountingLeaf)
     archs = list(nb201.enumerate())
-    _, expected = nb201.total_costs(archs, "cifar10")
+    _, totals = nb201.total_costs(archs, "cifar10")
+    fixed = int(nb201.total_cost(["none"] * 6)["params"])
+    assert counted_params(NASBench201Network(["none"] * 6, N=1)) == fixed
     mismatches = []
-    for arch, params in zip(archs, expected):
-        built = counted_params(NASBench201Network(arch))
-        if built != params:
-            mismatches.append((arch, built, int(params)))
+    for arch, total in zip(archs, totals):
+        cells, remainder = divmod(int(total) - fixed, 5)
+        built = counted_params(NASBench201Network(arch, N=1))
+        if remainder or built != fixed + cells:
+            mismatches.append((arch, built, int(total)))
     assert mismatches == []
 
 
