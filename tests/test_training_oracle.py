@@ -85,7 +85,22 @@ def test_oracle_is_deterministic_and_leaves_the_global_rngs_alone(oracle):
     assert torch.equal(torch.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
     assert oracle(CONV) == first
-    assert oracle(CONV) == first
+
+
+def test_oracle_uses_its_threads_and_restores_the_setting(space, small):
+    train, validation = small
+    previous = torch.get_num_threads()
+    seen = []
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, n_threads=2)
+    oracle._fit = lambda network, arch, seed: seen.append(torch.get_num_threads())
+    try:
+        torch.set_num_threads(3)
+        oracle(CONV)
+        assert seen == [2] and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(previous)
+    with pytest.raises(ValueError, match="n_threads must be a positive int"):
+        TrainingOracle(space, train, validation, n_threads=0)
 
 
 def test_oracle_learns_and_architectures_differ(space, small):

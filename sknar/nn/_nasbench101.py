@@ -292,6 +292,7 @@ class NASBench101Network(nn.Module):
         >>> arch = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv1x1-bn-relu", "output"])
         >>> with torch.device("meta"):
         ...     net = NASBench101Network(arch)
+        >>> net = net.to_empty(device="cpu")  # storage without initial values: enough here
         >>> net.count_flops() == NASBench101Space().total_cost(arch)["flops"]
         True
         """
@@ -300,4 +301,5 @@ class NASBench101Network(nn.Module):
         return count_operations(self, shape, _COUNTING_RULE)
 
     def extra_repr(self):
+        """The line printed beside the class name: the matrix and ops of the cell."""
         return f"matrix={self.cell.matrix!r}, ops={self.cell.ops!r}"

@@ -254,4 +254,5 @@ class NASBench201Network(nn.Module):
         return count_operations(self, shape, _COUNTING_RULE)
 
     def extra_repr(self):
+        """The line printed beside the class name: the arch string of the cell."""
         return f"arch={self.arch!r}"

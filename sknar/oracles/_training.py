@@ -1,6 +1,7 @@
 """The training oracle: build an architecture's network, train it, return its accuracy."""
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -64,6 +65,11 @@ class TrainingOracle:
         label plus one). Required with a ``Dataset``.
     device : str or torch.device, default="cpu"
         Where the network trains, e.g. ``"cuda"``.
+    n_threads : int or None, default=1
+        Torch intra-op threads during a training or an evaluation; the previous setting is
+        restored afterwards. One thread per training suits small networks and parallel
+        searches (one training per core); threads of a training on a busy machine spin
+        against each other. None keeps torch's global setting.
     random_state : int, RandomState instance or None, default=0
         Seed of the initial weights and of the batch order (the same for every call); None
         draws a new seed at each call. The global random generators are left untouched.
@@ -119,6 +125,7 @@ class TrainingOracle:
         weight_decay=5e-4,
         n_classes=None,
         device="cpu",
+        n_threads=1,
         random_state=0,
         verbose=False,
     ):
@@ -130,6 +137,7 @@ class TrainingOracle:
         self.momentum = _check_real(momentum, "momentum", low=0, high=1)
         self.weight_decay = _check_real(weight_decay, "weight_decay", low=0)
         self.device = str(torch.device(device))
+        self.n_threads = None if n_threads is None else _check_int(n_threads, "n_threads")
         self.random_state = random_state
         self.verbose = verbose
         self.train = _check_split(train, "train")
@@ -197,7 +205,7 @@ class TrainingOracle:
         seed = check_random_state(self.random_state).randint(_SEED_MAX)
         device = torch.device(self.device)
         try:
-            with torch.random.fork_rng(devices=_cuda_devices(device)):
+            with _torch_threads(self.n_threads), torch.random.fork_rng(_cuda_devices(device)):
                 torch.manual_seed(seed)
                 network = build_network(self.space, arch, **self._network_kwargs())
                 self._fit(network.to(device), arch, seed)
@@ -268,7 +276,7 @@ class TrainingOracle:
         network.eval()
         correct = total = 0
         try:
-            with torch.no_grad():
+            with torch.no_grad(), _torch_threads(self.n_threads):
                 for images, labels in _evaluation_batches(data):
                     predicted = network(images.to(device)).argmax(dim=1).cpu()
                     correct += int((predicted == labels).sum())
@@ -283,6 +291,20 @@ class TrainingOracle:
             f"n_validation={len(self.validation)}, epochs={self.epochs}, "
             f"network_params={self.network_params!r}, device={self.device!r})"
         )
+
+
+@contextmanager
+def _torch_threads(n_threads):
+    """Use ``n_threads`` torch threads inside the block (None: leave the setting alone)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _cuda_devices(device):
