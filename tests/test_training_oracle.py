@@ -127,6 +127,17 @@ def test_random_state_changes_the_training(space, small):
     assert not torch.equal(*weights)
 
 
+def test_no_random_state_draws_fresh_seeds_without_the_global_generator(space, small):
+    train, validation = small
+    oracle = TrainingOracle(
+        space, train, validation, network_params=TINY, epochs=1, random_state=None
+    )
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    weights = [oracle.train_network(CONV).classifier.weight.detach() for _ in range(2)]
+    assert not torch.equal(*weights)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+
+
 def test_oracle_pickles_and_runs_in_parallel_workers(oracle):
     clone = pickle.loads(pickle.dumps(oracle))
     serial = [oracle(CONV), oracle(POOL)]

@@ -202,7 +202,7 @@ class TrainingOracle:
         True
         """
         arch = self.space.validate(arch)
-        seed = check_random_state(self.random_state).randint(_SEED_MAX)
+        seed = _training_seed(self.random_state)
         device = torch.device(self.device)
         try:
             with _torch_threads(self.n_threads), torch.random.fork_rng(_cuda_devices(device)):
@@ -291,6 +291,13 @@ class TrainingOracle:
             f"n_validation={len(self.validation)}, epochs={self.epochs}, "
             f"network_params={self.network_params!r}, device={self.device!r})"
         )
+
+
+def _training_seed(random_state):
+    if random_state is None:
+        # Fresh entropy, not numpy's global generator: the caller's state stays as it was.
+        return int(np.random.SeedSequence().generate_state(1)[0] % _SEED_MAX)
+    return int(check_random_state(random_state).randint(_SEED_MAX))
 
 
 @contextmanager
