@@ -1,7 +1,7 @@
 """sknar: the Neural Architecture Ranker (NAR) for scikit-learn."""
 
 from ._version import __version__
-from .oracles import TabularOracle
+from .oracles import TabularOracle, TrainingOracle
 from .ranker import NARRanker, make_nar_pipeline
 from .sampler import TierSampler
 from .search import RandomSearch, RegularizedEvolution, SearchResult, TierSearch
@@ -16,6 +16,7 @@ __all__ = [
     "TierSampler",
     "TierSearch",
     "TierTransformer",
+    "TrainingOracle",
     "__version__",
     "make_nar_pipeline",
 ]

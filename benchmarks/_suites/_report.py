@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import _common as common
 
-SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation")
+SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation", "training")
 NOTES_FILE = "notes.md"
 
 
@@ -85,6 +85,7 @@ def _answers(payloads):
             ("search", "ablation"),
         ),
         ("What does it cost?", ("cost",)),
+        ("What do real trainings show, without a benchmark table?", ("training",)),
     )
     for question, suites in questions:
         lines += [f"### {question}", ""]

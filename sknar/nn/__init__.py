@@ -1,6 +1,18 @@
-"""The NAR torch module and its losses (torch only: no scikit-learn, no skorch)."""
+"""Torch modules (no scikit-learn, no skorch): the NAR module and its losses, and the
+networks of NAS-Bench-201 and NAS-Bench-101 cells."""
 
+from ._build import build_network
 from ._losses import NARLoss, pairwise_logistic_rank_loss
 from ._model import NAREnsemble, NARModule
+from ._nasbench101 import NASBench101Network
+from ._nasbench201 import NASBench201Network
 
-__all__ = ["NAREnsemble", "NARLoss", "NARModule", "pairwise_logistic_rank_loss"]
+__all__ = [
+    "NAREnsemble",
+    "NARLoss",
+    "NARModule",
+    "NASBench101Network",
+    "NASBench201Network",
+    "build_network",
+    "pairwise_logistic_rank_loss",
+]

@@ -6,6 +6,8 @@ a *report* value (e.g. test accuracy) that a search records beside each query bu
 to choose.
 """
 
+from ._digits import load_digits_split
 from ._tabular import TabularOracle
+from ._training import TrainingError, TrainingOracle
 
-__all__ = ["TabularOracle"]
+__all__ = ["TabularOracle", "TrainingError", "TrainingOracle", "load_digits_split"]
