@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import make_scorer
+from sklearn.utils._param_validation import Interval, validate_params
 
 from .utils import check_accuracies
 
@@ -31,6 +32,7 @@ __all__ = [
     "precision_at_k",
     "best_rank_at_k",
     "ndcg_at_k",
+    "ranking_report",
     "kendall_tau_scorer",
     "spearman_scorer",
     "precision_at_10_scorer",
@@ -292,6 +294,59 @@ _TOP_K = {
     "ndcg": (ndcg_at_k, True),
 }
 _TOP_K_NAME = re.compile(r"^(precision|best_rank|ndcg)_at_([1-9][0-9]*)$")
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "k": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def ranking_report(y_true, y_score, *, k=(10, 50)):
+    """Every ranking metric of ``y_score`` against ``y_true``, by name.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True accuracies.
+    y_score : array-like of shape (n_samples,)
+        Predicted scores, higher = better.
+    k : int or sequence of int, default=(10, 50)
+        Cut-offs of the top-k metrics. A cut-off larger than ``n_samples`` is left out (the
+        top-k of fewer architectures is not defined).
+
+    Returns
+    -------
+    report : dict of str -> float or int
+        ``kendall_tau`` and ``spearman_rho``, then for each cut-off ``precision_at_<k>``,
+        ``best_rank_at_<k>`` (an int) and ``ndcg_at_<k>``: the names :func:`get_scorer`
+        accepts.
+
+    Raises
+    ------
+    ValueError
+        On invalid arrays (see :func:`kendall_tau`) or a cut-off below 1.
+
+    Examples
+    --------
+    >>> from sknar.metrics import ranking_report
+    >>> report = ranking_report([0.9, 0.8, 0.7, 0.6], [4.0, 3.0, 1.0, 2.0], k=2)
+    >>> report["precision_at_2"], report["best_rank_at_2"]
+    (1.0, 1)
+    >>> sorted(ranking_report([0.9, 0.8, 0.7], [3.0, 2.0, 1.0], k=[2, 10]))
+    ['best_rank_at_2', 'kendall_tau', 'ndcg_at_2', 'precision_at_2', 'spearman_rho']
+    """
+    y_true, y_score = _check_pair(y_true, y_score)
+    cutoffs = np.atleast_1d(k).tolist()
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in cutoffs):
+        raise ValueError(f"every cut-off k must be an int of at least 1, got {k!r}.")
+    report = {name: metric(y_true, y_score) for name, metric in _CORRELATIONS.items()}
+    for cutoff in (cutoff for cutoff in cutoffs if cutoff <= len(y_true)):
+        for name, (metric, _) in _TOP_K.items():
+            report[f"{name}_at_{cutoff}"] = metric(y_true, y_score, cutoff)
+    return report
 
 
 def get_scorer_names():
