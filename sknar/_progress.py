@@ -57,8 +57,9 @@ def _split_model(model):
 def score_in_chunks(model, archs, *, verbose=0, desc="scoring"):
     """Scores (and most likely tiers, when the model has them) of ``archs``, in chunks.
 
-    Each chunk is transformed once and scored by the model's final step, so the scores are
-    those of ``model.predict(archs)``.
+    Each chunk is transformed once and scored by the model's final step. Chunks hold a
+    multiple of NARRanker's default prediction batch (1024), so its network sees the batches of
+    ``model.predict(archs)`` and the scores are the same.
 
     Parameters
     ----------
