@@ -171,7 +171,8 @@ def search_benchmark(
     space, dataset = data["search_space"], data["cost_dataset"]
     ranker = None
     if strategy == "tier":
-        ranker = nar_pipeline(space, dataset, random_state=random_state, **(ranker_params or {}))
+        params = {"random_state": random_state, **(ranker_params or {})}
+        ranker = nar_pipeline(space, dataset, **params)
     searcher = make_searcher(
         strategy, space, dataset=dataset, ranker=ranker, random_state=random_state, **settings
     )

@@ -378,6 +378,16 @@ def test_search_writes_history_that_reads_back(tmp_path, capsys, strategy):
     assert y == values
 
 
+def test_tier_search_runs_with_the_ranker_flags(tmp_path, capsys):
+    output = tmp_path / "tier.json"
+    status, _, err = _run(["search", "--budget", "21", "--max-epochs", "1", "--n-tiers", "2",
+                           "--seed", "1", "--output", str(output)], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["strategy"] == "tier" and result["n_queries"] == 21
+    assert "21/21" in err
+
+
 def test_search_is_reproducible_with_a_seed(tmp_path, capsys):
     outputs = []
     for name in ("a", "b"):
