@@ -93,7 +93,8 @@ def _load_benchmark(args):
         if not data.exists():
             raise CLIError(f"--data {data}: no such file or folder")
         path, data_home = (None, data) if data.is_dir() else (data, None)
-    with _reading(f"--data {args.data}" if args.data else args.benchmark):
+    named = f"--benchmark {args.benchmark}" + (f" --dataset {args.dataset}" if args.dataset else "")
+    with _reading(f"--data {args.data}" if args.data else named):
         return load_benchmark(args.benchmark, args.dataset, path=path, data_home=data_home)
 
 
