@@ -24,7 +24,7 @@ from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .utils import check_accuracies
+from .utils import Substitution, check_accuracies
 
 __all__ = [
     "kendall_tau",
@@ -41,6 +41,19 @@ __all__ = [
     "get_scorer",
     "get_scorer_names",
 ]
+
+
+_DOCSTRINGS = Substitution(
+    y_pair="""y_true : array-like of shape (n_samples,)
+        True accuracies.
+    y_score : array-like of shape (n_samples,)
+        Predicted scores, higher = better.""",
+    array_errors="""ValueError
+        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
+        infinite values.""",
+    top_k_errors="""ValueError
+        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.""",
+)
 
 
 def _check_pair(y_true, y_score, *, min_samples=2):
@@ -69,15 +82,13 @@ def _is_constant(values):
     return values.min() == values.max()
 
 
+@_DOCSTRINGS
 def kendall_tau(y_true, y_score):
     """Kendall rank correlation (tau-b) between true and predicted performance.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
 
     Returns
     -------
@@ -91,9 +102,7 @@ def kendall_tau(y_true, y_score):
 
     Raises
     ------
-    ValueError
-        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
-        infinite values.
+    %(array_errors)s
 
     Examples
     --------
@@ -109,15 +118,13 @@ def kendall_tau(y_true, y_score):
     return float(stats.kendalltau(y_true, y_score, variant="b").statistic)
 
 
+@_DOCSTRINGS
 def spearman_rho(y_true, y_score):
     """Spearman rank correlation between true and predicted performance.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
 
     Returns
     -------
@@ -128,9 +135,7 @@ def spearman_rho(y_true, y_score):
 
     Raises
     ------
-    ValueError
-        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
-        infinite values.
+    %(array_errors)s
 
     Examples
     --------
@@ -149,6 +154,7 @@ def _predicted_order(y_true, y_score):
     return np.lexsort((y_true, -y_score))
 
 
+@_DOCSTRINGS
 def precision_at_k(y_true, y_score, k):
     """Share of the true top-k architectures found in the predicted top-k.
 
@@ -156,10 +162,7 @@ def precision_at_k(y_true, y_score, k):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Size of the top sets, ``1 <= k <= n_samples``.
 
@@ -172,8 +175,7 @@ def precision_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -193,15 +195,13 @@ def precision_at_k(y_true, y_score, k):
     return float(hits / k)
 
 
+@_DOCSTRINGS
 def best_rank_at_k(y_true, y_score, k):
     """True rank of the best architecture among the predicted top-k (N@K; lower is better).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Number of architectures the predictor picks, ``1 <= k <= n_samples``.
 
@@ -215,8 +215,7 @@ def best_rank_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -237,15 +236,13 @@ def _dcg(gains):
     return float(gains @ discounts)
 
 
+@_DOCSTRINGS
 def ndcg_at_k(y_true, y_score, k):
     """Normalised discounted cumulative gain of the predicted top-k.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Depth of the ranking considered, ``1 <= k <= n_samples``.
 
@@ -263,8 +260,7 @@ def ndcg_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -304,15 +300,13 @@ _TOP_K_NAME = re.compile(r"^(precision|best_rank|ndcg)_at_([1-9][0-9]*)$")
     },
     prefer_skip_nested_validation=True,
 )
+@_DOCSTRINGS
 def ranking_report(y_true, y_score, *, k=(10, 50)):
     """Every ranking metric of ``y_score`` against ``y_true``, by name.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int or sequence of int, default=(10, 50)
         Cut-offs of the top-k metrics. A cut-off larger than ``n_samples`` is left out (the
         top-k of fewer architectures is not defined).
