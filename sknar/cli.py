@@ -24,11 +24,8 @@ EXIT_OK = 0
 EXIT_INPUT_ERROR = 1
 EXIT_USAGE = 2
 
-SPACES = {
-    "nasbench_graph": "NASBenchGraphSpace",
-    "nasbench201": "NASBench201Space",
-    "nasbench101": "NASBench101Space",
-}
+SPACES = {"nasbench_graph": "NASBenchGraphSpace", "nasbench201": "NASBench201Space",
+          "nasbench101": "NASBench101Space"}
 RANKER_FLAGS = ("n_tiers", "max_epochs", "preset", "device")
 SEARCH_MAX_EPOCHS = 40
 
@@ -38,13 +35,15 @@ class CLIError(Exception):
 
 
 @contextmanager
-def _reading(source):
-    """Turn a failure to read ``source`` (a file or flag) into a one-line error naming it."""
+def _reading(source, path=None):
+    """Turn a failure to read ``source`` (a flag, or the file at ``path``) into a one-line
+    error that names it, unless the library's message already names the file."""
     try:
         yield
     except (ValueError, OSError, EOFError) as exc:
         message = str(exc) or type(exc).__name__
-        raise CLIError(message if str(source) in message else f"{source}: {message}") from None
+        named = str(path or source) in message
+        raise CLIError(message if named else f"{source}: {message}") from None
 
 
 @contextmanager
@@ -94,7 +93,7 @@ def _load_benchmark(args):
             raise CLIError(f"--data {data}: no such file or folder")
         path, data_home = (None, data) if data.is_dir() else (data, None)
     named = f"--benchmark {args.benchmark}" + (f" --dataset {args.dataset}" if args.dataset else "")
-    with _reading(f"--data {args.data}" if args.data else named):
+    with _reading(f"--data {args.data}" if args.data else named, args.data):
         return load_benchmark(args.benchmark, args.dataset, path=path, data_home=data_home)
 
 
@@ -214,17 +213,18 @@ def cmd_search(args):
 def cmd_demo(args):
     """``sknar demo``: rank, compare, search, report, on one benchmark."""
     from sknar._demo import MAX_EPOCHS, N_TRAIN, run_demo
+    from sknar.datasets import split_benchmark
 
     progress = Progress(args.quiet)
     check_writable(args.output, "--output", folder=True)
     progress(f"loading {args.benchmark}" + (f" ({args.dataset})" if args.dataset else ""))
     data = _load_benchmark(args)
     progress(f"{len(data.archs)} architectures; target: {data.get('target_name', 'y')}")
-    run_demo(
-        data, n_train=args.n_train or N_TRAIN[args.benchmark], budget=args.budget,
-        max_epochs=args.max_epochs or MAX_EPOCHS, seed=args.seed, output=args.output,
-        progress=progress,
-    )
+    n_train = args.n_train or N_TRAIN[args.benchmark]
+    with _reading(f"--n-train {n_train}"):
+        split_benchmark(len(data.archs), n_train)
+    run_demo(data, n_train=n_train, budget=args.budget, max_epochs=args.max_epochs or MAX_EPOCHS,
+             seed=args.seed, output=args.output, progress=progress)
     return EXIT_OK
 
 
@@ -368,12 +368,6 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 when the input is wrong, 2 when the command line is wrong.
-
-    Examples
-    --------
-    >>> from sknar.cli import main
-    >>> main(["--version"])  # doctest: +SKIP
-    sknar 0.1.0
     """
     parser = build_parser()
     try:

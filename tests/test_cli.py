@@ -306,7 +306,7 @@ def _bad_cases():
         "missing model": (["evaluate", "{bad}/good.csv", "--model", "{tmp}/none.joblib"],
                           "no such model file"),
         "training set too large": (["demo", "--n-train", "30000", "--output", "{tmp}"],
-                                   "leaves nothing held out of 26206"),
+                                   "--n-train 30000: n_train=30000 leaves nothing held out"),
     }
 
 
