@@ -119,6 +119,8 @@ def cmd_fit(args):
     check_writable(args.output, "--output")
     if args.output and Path(args.output).resolve() == Path(args.model).resolve():
         raise CLIError(f"--output and --model are the same file, {args.model}")
+    if args.verbose and args.output == "-":
+        raise CLIError("--verbose prints its epoch table on stdout: give --output a file")
     with _reading(args.input):
         archs, y = read_table(args.input, space, arch_field=args.arch_field,
                               target_field=args.target_field)

@@ -291,6 +291,8 @@ def _bad_cases():
                                          "--output"),
         "output is a file (demo)": (["demo", "--output", "{bad}/a_file"], "--output"),
         "output is the model": ([*fit, "--output", "{tmp}/m.joblib"], "the same file"),
+        "epoch table and JSON on stdout": ([*fit, "--verbose", "--output", "-"],
+                                           "--verbose prints its epoch table on stdout"),
         "dataset of a space without datasets": (
             ["fit", "{bad}/good.csv", "--space", "nasbench101", "--dataset", "cifar100",
              "--model", "{tmp}/m.joblib"], "--dataset cifar100"),
@@ -321,7 +323,7 @@ def test_bad_input_is_one_line_naming_what_is_wrong(case, bad, tmp_path, capsys)
     argv, needle = _bad_cases()[case]
     where = {"bad": bad, "tmp": tmp_path, "unwritable": _unwritable_folder(tmp_path)}
     argv = [part.format(**where) for part in argv]
-    status, _, err = _run([*argv, "--quiet"], capsys)
+    status, _, err = _run([*argv, *([] if "--verbose" in argv else ["--quiet"])], capsys)
     assert status == EXIT_INPUT_ERROR, err
     assert needle.format(**where) in err
     assert err.count("\n") == 1 and err.startswith(f"sknar {argv[0]}: error: ")
