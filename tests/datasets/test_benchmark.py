@@ -76,7 +76,7 @@ def test_split_refuses_sizes_that_leave_no_test_set(n_samples, n_train, match):
         split_benchmark(n_samples, n_train, random_state=0)
 
 
-def test_space_of_a_full_table_is_not_wrapped():
+def test_a_slice_of_a_space_is_searched_as_a_table():
     from sknar.datasets._benchmark import _search_space
 
     space = NASBench201Space()
