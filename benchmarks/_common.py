@@ -7,11 +7,9 @@ architectures only (they never see labels, but this keeps the test set truly uns
 """
 
 import functools
-import json
 import os
 import platform
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,11 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from sknar.datasets import split_benchmark
+from sknar.metrics import ranking_report
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_OUT = BENCH_DIR / "results"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 PREDICT_CHUNK = 4096
+# The top-k cut-offs of every ranking record (sknar.metrics.ranking_report names).
+RANKING_CUTOFFS = (10, 50)
 
 
 class MissingDependency(RuntimeError):
@@ -55,9 +58,13 @@ BENCHMARK_LABELS = {
 }
 
 
+# The suites' short keys: "<prefix>-<dataset>" or a bare benchmark name.
+_BENCHMARK_OF_PREFIX = {"nb201": "nasbench201", "nb101": "nasbench101", "graph": "nasbench_graph"}
+
+
 @functools.lru_cache(maxsize=8)
 def load_benchmark(key):
-    """Architectures, target and space of one benchmark table.
+    """One benchmark table (:func:`sknar.datasets.load_benchmark`), loaded once per process.
 
     Parameters
     ----------
@@ -66,41 +73,21 @@ def load_benchmark(key):
 
     Returns
     -------
-    data : dict
-        ``archs``, ``y`` (the selection metric: NB201 test accuracy, NB101 108-epoch
-        validation accuracy, NAS-Bench-Graph validation accuracy), ``y_report`` (the
-        NAS-Bench-Graph test accuracy, else None), ``space``, ``cost_dataset`` (the dataset
-        argument of the NAR encoder) and ``key``.
+    data : sklearn.utils.Bunch
+        The library's benchmark Bunch (``archs``, ``y`` the selection metric, ``y_report``,
+        ``space``, ``search_space``, ``cost_dataset``, ...) with ``key`` added. Being cached,
+        the same ``search_space`` object serves every search of a process, so the sampler's
+        per-space caches are built once.
     """
+    from sknar.datasets import load_benchmark as load
+
     ensure_data_home()
-    if key.startswith("nb201-"):
-        from sknar.datasets._nasbench201 import load_nasbench201
-
-        dataset = key.split("-", 1)[1]
-        data = load_nasbench201(dataset)
-        return _bench(key, data.archs, data.y, None, data.space, dataset)
-    if key == "nb101":
-        from sknar.datasets._nasbench101 import load_nasbench101
-
-        data = load_nasbench101()
-        return _bench(key, data.archs, data.y, None, data.space, None)
-    if key.startswith("graph-"):
-        from sknar.datasets._nasbench_graph import load_nasbench_graph
-
-        data = load_nasbench_graph(key.split("-", 1)[1], metric="valid")
-        return _bench(key, data.archs, data.y, data.y_test, data.space, None)
-    raise ValueError(f"unknown benchmark {key!r}; expected one of {list(BENCHMARK_LABELS)}")
-
-
-def _bench(key, archs, y, y_report, space, cost_dataset):
-    return {
-        "key": key,
-        "archs": list(archs),
-        "y": np.asarray(y, dtype=np.float64),
-        "y_report": None if y_report is None else np.asarray(y_report, dtype=np.float64),
-        "space": space,
-        "cost_dataset": cost_dataset,
-    }
+    prefix, _, dataset = key.partition("-")
+    if prefix not in _BENCHMARK_OF_PREFIX:
+        raise ValueError(f"unknown benchmark {key!r}; expected one of {list(BENCHMARK_LABELS)}")
+    data = load(_BENCHMARK_OF_PREFIX[prefix], dataset or None)
+    data["key"] = key
+    return data
 
 
 def n_train_for(size, n_archs):
@@ -108,14 +95,6 @@ def n_train_for(size, n_archs):
     if isinstance(size, float) and size < 1:
         return max(2, int(round(size * n_archs)))
     return int(size)
-
-
-def split_indices(n_archs, n_train, seed):
-    """``n_train`` training indices drawn with ``seed``; the test set is all the others."""
-    if not 2 <= n_train < n_archs:
-        raise ValueError(f"n_train must be in [2, {n_archs - 1}], got {n_train}.")
-    order = np.random.RandomState(seed).permutation(n_archs)
-    return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
 # --- encodings ----------------------------------------------------------------------------
@@ -346,18 +325,6 @@ def fit_and_score(estimator, X_train, y_train, X_test):
     return scores, fit_s, time.perf_counter() - started
 
 
-def ranking_metrics(y_true, y_score):
-    """Kendall tau, Spearman rho, precision@{10,50} and best_rank@{10,50} (sknar.metrics)."""
-    from sknar.metrics import best_rank_at_k, kendall_tau, precision_at_k, spearman_rho
-
-    out = {"kendall_tau": kendall_tau(y_true, y_score), "spearman": spearman_rho(y_true, y_score)}
-    for k in (10, 50):
-        if k <= len(y_true):
-            out[f"precision@{k}"] = precision_at_k(y_true, y_score, k)
-            out[f"best_rank@{k}"] = best_rank_at_k(y_true, y_score, k)
-    return {name: float(value) for name, value in out.items()}
-
-
 # --- memory and machine -------------------------------------------------------------------
 
 
@@ -481,23 +448,6 @@ def machine_info():
 # --- records ------------------------------------------------------------------------------
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def write_json(path, payload):
-    """Write ``payload`` as indented JSON (numpy values converted)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1, default=_json_default) + "\n")
-
-
 def mean_std(values):
     """Mean, sample standard deviation (0 for one value) and count."""
     values = np.asarray([v for v in values if v is not None], dtype=np.float64)
@@ -507,18 +457,11 @@ def mean_std(values):
     return float(values.mean()), std, int(values.size)
 
 
-def progress_bar(total, desc, *, disable=False):
-    """A tqdm bar on stderr."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, file=sys.stderr, disable=disable, dynamic_ncols=True)
-
-
 @functools.lru_cache(maxsize=4)
 def encoded_split(key, encoding, n_train, seed):
     """Cached :func:`encode_split` of one benchmark split, shared by the models of a run."""
     data = load_benchmark(key)
-    train_idx, test_idx = split_indices(len(data["archs"]), n_train, seed)
+    train_idx, test_idx = split_benchmark(len(data["archs"]), n_train, random_state=seed)
     X_train, X_test, encode_s = encode_split(data, encoding, train_idx, test_idx)
     return train_idx, test_idx, X_train, X_test, encode_s
 
@@ -561,6 +504,7 @@ def evaluate_model(spec, key, n_train, seed, targets=None):
     record.update(n_test=len(test_idx), encode_s=encode_s, fit_s=fit_s, predict_s=predict_s)
     all_targets = {key: data["y"], **(targets or {})}
     record["metrics"] = {
-        name: ranking_metrics(np.asarray(y)[test_idx], scores) for name, y in all_targets.items()
+        name: ranking_report(np.asarray(y)[test_idx], scores, k=RANKING_CUTOFFS)
+        for name, y in all_targets.items()
     }
     return record

@@ -14,6 +14,9 @@ import time
 import warnings
 from pathlib import Path
 
+from sknar._progress import progress_bar
+from sknar.utils import write_json
+
 from . import _common as common
 from ._suites import SUITES
 from ._suites._report import write_results_md
@@ -185,7 +188,7 @@ def run_suite(
     }
     path = Path(out_dir) / (f"{name}-{tag}.json" if tag else f"{name}.json")
     last_write = time.perf_counter()
-    with common.progress_bar(len(task_list), name, disable=not progress) as bar:
+    with progress_bar(len(task_list), name, disable=not progress) as bar:
         for done, (task, task_records, seconds) in enumerate(_run_tasks(task_list, jobs), 1):
             bar.set_postfix_str(task.label[:60], refresh=False)
             for record in task_records:
@@ -195,10 +198,10 @@ def run_suite(
             if time.perf_counter() - last_write > checkpoint_s and done < len(task_list):
                 # A run stopped early still leaves what it measured, marked incomplete.
                 _finish(payload, started, done, complete=False)
-                common.write_json(path, payload)
+                write_json(payload, path, indent=1)
                 last_write = time.perf_counter()
     _finish(payload, started, len(task_list), complete=True)
-    common.write_json(path, payload)
+    write_json(payload, path, indent=1)
     return payload
 
 

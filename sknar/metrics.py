@@ -22,8 +22,9 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import make_scorer
+from sklearn.utils._param_validation import Interval, validate_params
 
-from .utils import check_accuracies
+from .utils import Substitution, check_accuracies
 
 __all__ = [
     "kendall_tau",
@@ -31,6 +32,7 @@ __all__ = [
     "precision_at_k",
     "best_rank_at_k",
     "ndcg_at_k",
+    "ranking_report",
     "kendall_tau_scorer",
     "spearman_scorer",
     "precision_at_10_scorer",
@@ -39,6 +41,19 @@ __all__ = [
     "get_scorer",
     "get_scorer_names",
 ]
+
+
+_DOCSTRINGS = Substitution(
+    y_pair="""y_true : array-like of shape (n_samples,)
+        True accuracies.
+    y_score : array-like of shape (n_samples,)
+        Predicted scores, higher = better.""",
+    array_errors="""ValueError
+        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
+        infinite values.""",
+    top_k_errors="""ValueError
+        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.""",
+)
 
 
 def _check_pair(y_true, y_score, *, min_samples=2):
@@ -67,15 +82,13 @@ def _is_constant(values):
     return values.min() == values.max()
 
 
+@_DOCSTRINGS
 def kendall_tau(y_true, y_score):
     """Kendall rank correlation (tau-b) between true and predicted performance.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
 
     Returns
     -------
@@ -89,9 +102,7 @@ def kendall_tau(y_true, y_score):
 
     Raises
     ------
-    ValueError
-        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
-        infinite values.
+    %(array_errors)s
 
     Examples
     --------
@@ -107,15 +118,13 @@ def kendall_tau(y_true, y_score):
     return float(stats.kendalltau(y_true, y_score, variant="b").statistic)
 
 
+@_DOCSTRINGS
 def spearman_rho(y_true, y_score):
     """Spearman rank correlation between true and predicted performance.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
 
     Returns
     -------
@@ -126,9 +135,7 @@ def spearman_rho(y_true, y_score):
 
     Raises
     ------
-    ValueError
-        If the arrays are not 1-D, differ in length, hold fewer than 2 samples, or contain NaN or
-        infinite values.
+    %(array_errors)s
 
     Examples
     --------
@@ -147,6 +154,7 @@ def _predicted_order(y_true, y_score):
     return np.lexsort((y_true, -y_score))
 
 
+@_DOCSTRINGS
 def precision_at_k(y_true, y_score, k):
     """Share of the true top-k architectures found in the predicted top-k.
 
@@ -154,10 +162,7 @@ def precision_at_k(y_true, y_score, k):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Size of the top sets, ``1 <= k <= n_samples``.
 
@@ -170,8 +175,7 @@ def precision_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -191,15 +195,13 @@ def precision_at_k(y_true, y_score, k):
     return float(hits / k)
 
 
+@_DOCSTRINGS
 def best_rank_at_k(y_true, y_score, k):
     """True rank of the best architecture among the predicted top-k (N@K; lower is better).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Number of architectures the predictor picks, ``1 <= k <= n_samples``.
 
@@ -213,8 +215,7 @@ def best_rank_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -235,15 +236,13 @@ def _dcg(gains):
     return float(gains @ discounts)
 
 
+@_DOCSTRINGS
 def ndcg_at_k(y_true, y_score, k):
     """Normalised discounted cumulative gain of the predicted top-k.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True accuracies.
-    y_score : array-like of shape (n_samples,)
-        Predicted scores, higher = better.
+    %(y_pair)s
     k : int
         Depth of the ranking considered, ``1 <= k <= n_samples``.
 
@@ -261,8 +260,7 @@ def ndcg_at_k(y_true, y_score, k):
 
     Raises
     ------
-    ValueError
-        On invalid arrays (see :func:`kendall_tau`) or ``k`` outside ``[1, n_samples]``.
+    %(top_k_errors)s
 
     Examples
     --------
@@ -292,6 +290,57 @@ _TOP_K = {
     "ndcg": (ndcg_at_k, True),
 }
 _TOP_K_NAME = re.compile(r"^(precision|best_rank|ndcg)_at_([1-9][0-9]*)$")
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_score": ["array-like"],
+        "k": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
+@_DOCSTRINGS
+def ranking_report(y_true, y_score, *, k=(10, 50)):
+    """Every ranking metric of ``y_score`` against ``y_true``, by name.
+
+    Parameters
+    ----------
+    %(y_pair)s
+    k : int or sequence of int, default=(10, 50)
+        Cut-offs of the top-k metrics. A cut-off larger than ``n_samples`` is left out (the
+        top-k of fewer architectures is not defined).
+
+    Returns
+    -------
+    report : dict of str -> float or int
+        ``kendall_tau`` and ``spearman_rho``, then for each cut-off ``precision_at_<k>``,
+        ``best_rank_at_<k>`` (an int) and ``ndcg_at_<k>``: the names :func:`get_scorer`
+        accepts.
+
+    Raises
+    ------
+    ValueError
+        On invalid arrays (see :func:`kendall_tau`) or a cut-off below 1.
+
+    Examples
+    --------
+    >>> from sknar.metrics import ranking_report
+    >>> report = ranking_report([0.9, 0.8, 0.7, 0.6], [4.0, 3.0, 1.0, 2.0], k=2)
+    >>> report["precision_at_2"], report["best_rank_at_2"]
+    (1.0, 1)
+    >>> sorted(ranking_report([0.9, 0.8, 0.7], [3.0, 2.0, 1.0], k=[2, 10]))
+    ['best_rank_at_2', 'kendall_tau', 'ndcg_at_2', 'precision_at_2', 'spearman_rho']
+    """
+    y_true, y_score = _check_pair(y_true, y_score)
+    cutoffs = np.atleast_1d(k).tolist()
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in cutoffs):
+        raise ValueError(f"every cut-off k must be an int of at least 1, got {k!r}.")
+    report = {name: metric(y_true, y_score) for name, metric in _CORRELATIONS.items()}
+    for cutoff in (cutoff for cutoff in cutoffs if cutoff <= len(y_true)):
+        for name, (metric, _) in _TOP_K.items():
+            report[f"{name}_at_{cutoff}"] = metric(y_true, y_score, cutoff)
+    return report
 
 
 def get_scorer_names():

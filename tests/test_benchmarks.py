@@ -12,16 +12,15 @@ from benchmarks._suites import SUITES
 from sknar.utils.testing import require_data
 
 
-def test_split_draws_train_with_the_seed_and_tests_on_all_the_rest():
-    train, test = common.split_indices(100, 30, seed=3)
-    again, _ = common.split_indices(100, 30, seed=3)
-    other, _ = common.split_indices(100, 30, seed=4)
-    assert len(train) == 30 and len(test) == 70
-    assert np.array_equal(np.sort(np.concatenate([train, test])), np.arange(100))
-    assert np.array_equal(train, again)
-    assert not np.array_equal(train, other)
-    with pytest.raises(ValueError, match="n_train"):
-        common.split_indices(10, 10, seed=0)
+def test_split_is_the_one_the_stored_results_were_measured_with():
+    # The stored results drew the first n_train of numpy.random.RandomState(seed)'s
+    # permutation; the library's split must keep doing so for them to stay valid.
+    from sknar.datasets import split_benchmark
+
+    train, test = split_benchmark(100, 30, random_state=3)
+    order = np.random.RandomState(3).permutation(100)
+    assert np.array_equal(train, np.sort(order[:30]))
+    assert np.array_equal(test, np.sort(order[30:]))
 
 
 def test_fractional_sizes_are_shares_of_the_table():
@@ -71,12 +70,27 @@ def test_missing_optional_package_is_recorded_not_raised(monkeypatch):
     assert "metrics" not in record
 
 
-def test_ranking_metrics_of_a_perfect_and_a_reversed_order():
-    y = np.arange(100.0)
-    perfect = common.ranking_metrics(y, y)
-    assert perfect["kendall_tau"] == pytest.approx(1.0)
-    assert perfect["precision@10"] == 1.0 and perfect["best_rank@10"] == 1
-    assert common.ranking_metrics(y, -y)["kendall_tau"] == pytest.approx(-1.0)
+def test_records_and_stored_results_use_the_library_metric_names():
+    from sknar.metrics import get_scorer
+
+    records = json.loads((common.DEFAULT_OUT / "quality-nar-default.json").read_text())
+    metrics = next(r["metrics"] for r in records["records"] if "metrics" in r)
+    names = set(next(iter(metrics.values())))
+    assert set(SUITES["quality"].METRICS) <= names
+    for name in names:
+        get_scorer(name)  # every stored name is one the library scores by
+
+
+def test_benchmark_keys_load_the_library_benchmarks():
+    require_data("nasbench101/nb101_20k_val108.json.gz")
+    from sknar.spaces import TableSpace
+
+    data = common.load_benchmark("nb101")
+    assert data.key == "nb101" and data.benchmark == "nasbench101"
+    assert isinstance(data.search_space, TableSpace) and data.search_space.size == 20001
+    assert common.load_benchmark("nb101") is data  # one table (and its caches) per process
+    with pytest.raises(ValueError, match="unknown benchmark"):
+        common.load_benchmark("nb999")
 
 
 @pytest.fixture(scope="module")

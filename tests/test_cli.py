@@ -1,15 +1,20 @@
-"""The ``sknar`` command line: input files, exit codes, messages and the fit/evaluate/search
-round trips, with tiny settings."""
+"""The ``sknar`` command line: start-up, flags, one-line errors for bad input, progress and the
+fit/evaluate/search round trips, with tiny settings."""
 
 import csv
+import gzip
 import json
+import os
+import pickle
 import subprocess
 import sys
+from collections import OrderedDict
 
+import joblib
 import numpy as np
 import pytest
 
-from sknar.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, main
+from sknar.cli import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, build_parser, main
 from sknar.datasets import read_table
 from sknar.spaces.nasbench201 import NASBench201Space
 
@@ -18,6 +23,8 @@ GOOD = (
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 )
 BAD_OP = GOOD.replace("nor_conv_3x3~1", "conv_7x7~1")
+NB201_HEADER = ("ArchitectureString", "UniqueString", "CIFAR10TestAccuracy200Epochs",
+                "CIFAR100TestAccuracy200Epochs", "ImageNetTestAccuracy200Epochs")
 
 
 def _write_csv(path, rows, header=("arch", "accuracy")):
@@ -46,7 +53,17 @@ def _run(argv, capsys):
     return status, captured.out, captured.err
 
 
-# --- the parser -------------------------------------------------------------------------
+def _unwritable_folder(tmp_path):
+    """A folder no file can be created in (``/proc`` where permissions do not bind)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):  # root ignores the mode
+        return "/proc/sknar-test"
+    return str(folder)
+
+
+# --- start-up and the parser --------------------------------------------------------------
 
 
 def test_help_lists_the_commands(capsys):
@@ -54,6 +71,42 @@ def test_help_lists_the_commands(capsys):
     assert status == EXIT_OK
     for command in ("demo", "fit", "evaluate", "search"):
         assert command in out
+
+
+def test_cli_import_and_help_load_no_heavy_module():
+    code = (
+        "import sys\n"
+        "from sknar.cli import main\n"
+        "assert main(['--help']) == 0\n"
+        "print(sorted({'torch', 'skorch', 'sklearn', 'scipy', 'numpy'} & set(sys.modules)))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_top_level_names_load_on_first_use():
+    import sknar
+    from sknar import NARRanker, TierSearch
+
+    assert NARRanker.__name__ == "NARRanker" and TierSearch.__module__ == "sknar.search"
+    assert set(sknar.__all__) <= set(dir(sknar))
+    with pytest.raises(AttributeError, match="no attribute 'Bogus'"):
+        sknar.Bogus  # noqa: B018
+
+
+def _options_of(parser):
+    return {flag for action in parser._actions for flag in action.option_strings}
+
+
+def test_each_command_help_mentions_only_its_own_flags():
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name, parser in commands.items():
+        text = parser.format_help()
+        mentioned = {word.strip("'.,()[]|") for word in text.split() if word.startswith("--")}
+        assert mentioned <= _options_of(parser), (name, mentioned - _options_of(parser))
 
 
 def test_unknown_option_is_a_usage_error(capsys):
@@ -68,57 +121,233 @@ def test_budget_must_be_positive(capsys):
     assert "at least 1" in err
 
 
+def test_quiet_and_verbose_exclude_each_other(tmp_path, capsys):
+    status, _, err = _run(["fit", "t.csv", "--space", "nasbench201", "--model", "m.joblib",
+                           "--quiet", "--verbose"], capsys)
+    assert status == EXIT_USAGE
+    assert "not allowed with argument" in err
+
+
 def test_python_dash_m_runs_the_command_line():
     completed = subprocess.run(
-        [sys.executable, "-m", "sknar", "--version"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sknar", "--version"], capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 0
     assert completed.stdout.startswith("sknar ")
 
 
-# --- reading tables ---------------------------------------------------------------------
+# --- a fitted model, shared -----------------------------------------------------------------
 
 
-def test_fit_with_missing_file_exits_1_without_traceback(tmp_path, capsys):
-    status, _, err = _run(
-        ["fit", str(tmp_path / "absent.csv"), "--space", "nasbench201",
-         "--model", str(tmp_path / "m.joblib")],
-        capsys,
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """``sknar fit`` with custom column names and progress on: model, summary and tables."""
+    folder = tmp_path_factory.mktemp("fitted")
+    archs, accuracy = _synthetic_table(120)
+    header = ("ArchitectureString", "acc")
+    train = _write_csv(folder / "train.csv", list(zip(archs[:80], accuracy[:80])), header)
+    test = _write_csv(folder / "test.csv", list(zip(archs[80:], accuracy[80:])), header)
+    model = folder / "models" / "ranker.joblib"
+    status = main(["fit", str(train), "--space", "nasbench201", "--model", str(model),
+                   "--arch-field", "ArchitectureString", "--target-field", "acc",
+                   "--max-epochs", "5", "--n-tiers", "3", "--output", str(folder / "fit.json")])
+    assert status == EXIT_OK
+    summary = json.loads((folder / "fit.json").read_text())
+    return {"model": model, "train": train, "test": test, "summary": summary,
+            "archs": archs[80:], "folder": folder}
+
+
+def test_fit_summary_shows_the_effective_settings(fitted):
+    summary = fitted["summary"]
+    assert summary["n_train"] == 80 and summary["space"] == "nasbench201"
+    params = summary["ranker_params"]
+    assert params["n_tiers"] == 3 and params["max_epochs"] == 5
+    for name in ("d_model", "n_layers", "n_heads", "d_ff", "lr", "batch_size", "n_members"):
+        assert params[name] is not None, name
+    # Progress is on unless --quiet: the ranker was asked for its progress bar.
+    assert params["verbose"] == 1
+
+
+def test_the_model_file_records_how_it_was_fitted(fitted):
+    content = joblib.load(fitted["model"])
+    assert content["written_by"] == "sknar fit"
+    assert (content["arch_field"], content["target_field"]) == ("ArchitectureString", "acc")
+    assert (content["space"], content["dataset"]) == ("nasbench201", "cifar10")
+    assert content["model"][-1].settings_["max_epochs"] == 5
+
+
+def test_evaluate_reads_the_columns_the_model_was_fitted_on(fitted, capsys):
+    status, out, err = _run(["evaluate", str(fitted["test"]), "--model", str(fitted["model"]),
+                             "--k", "5", "50"], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(out)
+    assert result["n"] == 40 and len(result["predictions"]) == 40
+    # the accuracy is a simple function of the ops: a small ranker must learn its order
+    assert result["metrics"]["kendall_tau"] > 0.3
+    assert {"spearman_rho", "precision_at_5", "best_rank_at_5", "ndcg_at_5"} <= set(
+        result["metrics"]
     )
-    assert status == EXIT_INPUT_ERROR
-    assert "sknar fit: error:" in err and "absent.csv: no such file" in err
-    assert "Traceback" not in err
+    assert "--k 50 is more than the 40 architectures: left out" in err
+    assert not any(name.endswith("_at_50") for name in result["metrics"])
+    assert {prediction["tier"] for prediction in result["predictions"]} <= {0, 1, 2}
+    # A progress bar over the scored architectures.
+    assert "40/40" in err and "arch" in err
 
 
-def test_fit_with_bad_architecture_names_the_line(tmp_path, capsys):
-    other = GOOD.replace("avg_pool_3x3~1", "none~1")  # a second network: duplicates are refused
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"], [other, "91"], [BAD_OP, "92"]])
-    status, _, err = _run(
-        ["fit", str(path), "--space", "nasbench201", "--model", str(tmp_path / "m.joblib")],
-        capsys,
-    )
+def test_evaluate_scores_without_accuracies_equal_the_model_predictions(fitted, monkeypatch):
+    import sknar._progress
+
+    content = joblib.load(fitted["model"])
+    expected = content["model"].predict(fitted["archs"])
+    unlabelled = _write_csv(fitted["folder"] / "new.csv", [[a] for a in fitted["archs"]],
+                            ("ArchitectureString",))
+    output = fitted["folder"] / "scores.json"
+    assert main(["evaluate", str(unlabelled), "--model", str(fitted["model"]), "--output",
+                 str(output), "--quiet"]) == EXIT_OK
+    result = json.loads(output.read_text())
+    assert "metrics" not in result
+    np.testing.assert_array_equal([p["score"] for p in result["predictions"]], expected)
+    # Chunks that cut the network's batches differently change scores by float rounding only.
+    monkeypatch.setattr(sknar._progress, "SCORE_CHUNK", 7)
+    assert main(["evaluate", str(unlabelled), "--model", str(fitted["model"]), "--output",
+                 str(output), "--quiet"]) == EXIT_OK
+    chunked = [p["score"] for p in json.loads(output.read_text())["predictions"]]
+    np.testing.assert_allclose(chunked, expected, rtol=1e-5)
+
+
+def test_evaluate_reads_a_bare_pipeline_with_the_default_columns(fitted, tmp_path, capsys):
+    bare = tmp_path / "bare.joblib"
+    joblib.dump(joblib.load(fitted["model"])["model"], bare)
+    table = _write_csv(tmp_path / "t.csv", [[a, 1.0 + i] for i, a in enumerate(fitted["archs"])])
+    status, out, err = _run(["evaluate", str(table), "--model", str(bare), "--quiet"], capsys)
+    assert status == EXIT_OK, err
+    assert json.loads(out)["n"] == 40
+
+
+def test_evaluate_refuses_architectures_of_another_space(fitted, tmp_path, capsys):
+    nb101 = tmp_path / "nb101.json"
+    nb101.write_text(json.dumps([{"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}]))
+    status, _, err = _run(["evaluate", str(nb101), "--model", str(fitted["model"])], capsys)
     assert status == EXIT_INPUT_ERROR
-    assert "line 4: bad architecture" in err
+    assert "nb101.json record 0: bad architecture" in err
+
+
+# --- bad input: one line, exit status 1, the file or flag named ---------------------------
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """Files of every wrong kind."""
+    folder = tmp_path_factory.mktemp("bad")
+    row = [GOOD, GOOD, "90.1", "70.2", "40.3"]
+    _write_csv(folder / "duplicate.csv", [row, row], NB201_HEADER)
+    (folder / "corrupt.json.gz").write_bytes(b"this is not gzip data")
+    (folder / "refused.bench").write_bytes(pickle.dumps({1: OrderedDict()}))
+    (folder / "binary.csv").write_bytes(bytes(range(256)) * 8)
+    archs, accuracy = _synthetic_table(30)
+    text = "arch,accuracy\n" + "".join(f"{a},{y}\n" for a, y in zip(archs, accuracy))
+    packed = gzip.compress(text.encode())
+    (folder / "truncated.csv.gz").write_bytes(packed[: len(packed) // 2])
+    _write_csv(folder / "good.csv", list(zip(archs, accuracy)))
+    other = GOOD.replace("avg_pool_3x3~1", "none~1")  # another network: duplicates are refused
+    _write_csv(folder / "bad_op.csv", [[GOOD, "90"], [other, "91"], [BAD_OP, "92"]])
+    _write_csv(folder / "twice.csv", [[GOOD, "85.86"], [GOOD, "10.0"]])
+    (folder / "a_file").write_text("")
+    (folder / "a_folder").mkdir()
+    (folder / "not_a_pickle.joblib").write_bytes(b"not a pickle")
+    return folder
+
+
+def _bad_cases():
+    fit = ["fit", "{bad}/good.csv", "--space", "nasbench201", "--model", "{tmp}/m.joblib"]
+    cuda = "cuda:99" if _cuda_available() else "cuda"
+    return {
+        # command line -> what the one-line message must name
+        "dataset bogus (search)": (["search", "--dataset", "bogus"], "'bogus'"),
+        "dataset bogus (demo)": (["demo", "--dataset", "bogus", "--output", "{tmp}"], "'bogus'"),
+        "duplicate rows": (["search", "--benchmark", "nasbench201", "--data",
+                            "{bad}/duplicate.csv", "--strategy", "random"], "duplicate.csv"),
+        "corrupt gzip": (["search", "--benchmark", "nasbench101", "--data",
+                          "{bad}/corrupt.json.gz", "--strategy", "random"], "corrupt.json.gz"),
+        "refused bench": (["search", "--data", "{bad}/refused.bench", "--strategy", "random"],
+                          "refused.bench"),
+        "binary data": (["search", "--benchmark", "nasbench201", "--data", "{bad}/binary.csv",
+                         "--strategy", "random"], "binary.csv"),
+        "data nowhere": (["demo", "--data", "{tmp}/nowhere", "--output", "{tmp}"],
+                         "nowhere: no such file or folder"),
+        "truncated csv.gz (fit)": ([*fit[:1], "{bad}/truncated.csv.gz", *fit[2:]],
+                                   "truncated.csv.gz"),
+        "missing table": ([*fit[:1], "{tmp}/absent.csv", *fit[2:]], "absent.csv"),
+        "bad architecture": ([*fit[:1], "{bad}/bad_op.csv", *fit[2:]],
+                             "line 4: bad architecture"),
+        "same network twice (fit)": ([*fit[:1], "{bad}/twice.csv", *fit[2:]],
+                                     "twice.csv line 3: the network of line 2 again"),
+        "device without hardware": ([*fit, "--device", cuda], f"--device {cuda}"),
+        "device bogus (fit)": ([*fit, "--device", "bogus"], "--device bogus"),
+        "device bogus (search)": (["search", "--device", "bogus"], "--device bogus"),
+        "model unwritable": ([*fit[:-1], "{unwritable}/m.joblib"], "--model"),
+        "model under a file": ([*fit[:-1], "{bad}/a_file/m.joblib"], "is a file, not a folder"),
+        "model is a folder": ([*fit[:-1], "{bad}/a_folder"], "is a folder, not a file"),
+        "output unwritable (fit)": ([*fit, "--output", "{unwritable}/fit.json"], "--output"),
+        "output under a file (search)": (["search", "--output", "{bad}/a_file/s.json"],
+                                         "--output"),
+        "output is a file (demo)": (["demo", "--output", "{bad}/a_file"], "--output"),
+        "output is the model": ([*fit, "--output", "{tmp}/m.joblib"], "the same file"),
+        "epoch table and JSON on stdout": ([*fit, "--verbose", "--output", "-"],
+                                           "--verbose prints its epoch table on stdout"),
+        "dataset of a space without datasets": (
+            ["fit", "{bad}/good.csv", "--space", "nasbench101", "--dataset", "cifar100",
+             "--model", "{tmp}/m.joblib"], "--dataset cifar100"),
+        "dataset the space does not have": ([*fit, "--dataset", "mnist"], "'mnist'"),
+        "same field twice": ([*fit, "--arch-field", "x", "--target-field", "x"],
+                             "--arch-field and --target-field"),
+        "ranker flags without a ranker": (
+            ["search", "--strategy", "random", "--n-tiers", "3", "--preset", "paper"],
+            "--n-tiers, --preset: only tier search"),
+        "budget too small for tier search": (["search", "--budget", "5"], "--budget 5"),
+        "not a pickle": (["evaluate", "{bad}/good.csv", "--model",
+                          "{bad}/not_a_pickle.joblib"], "not a model file written by sknar fit"),
+        "missing model": (["evaluate", "{bad}/good.csv", "--model", "{tmp}/none.joblib"],
+                          "no such model file"),
+        "training set too large": (["demo", "--n-train", "30000", "--output", "{tmp}"],
+                                   "--n-train 30000: n_train=30000 leaves nothing held out"),
+    }
+
+
+def _cuda_available():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("case", list(_bad_cases()))
+def test_bad_input_is_one_line_naming_what_is_wrong(case, bad, tmp_path, capsys):
+    argv, needle = _bad_cases()[case]
+    where = {"bad": bad, "tmp": tmp_path, "unwritable": _unwritable_folder(tmp_path)}
+    argv = [part.format(**where) for part in argv]
+    status, _, err = _run([*argv, *([] if "--verbose" in argv else ["--quiet"])], capsys)
+    assert status == EXIT_INPUT_ERROR, err
+    assert needle.format(**where) in err
+    assert err.count("\n") == 1 and err.startswith(f"sknar {argv[0]}: error: ")
+    # Checked before the work: no model was fitted or written.
     assert not (tmp_path / "m.joblib").exists()
 
 
-def test_fit_rejects_a_dataset_the_space_does_not_have(tmp_path, capsys):
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]])
-    status, _, err = _run(
-        ["fit", str(path), "--space", "nasbench201", "--dataset", "mnist",
-         "--model", str(tmp_path / "m.joblib")],
-        capsys,
-    )
+def test_a_truncated_model_file_says_why_it_is_not_a_model(fitted, bad, tmp_path, capsys):
+    content = fitted["model"].read_bytes()
+    truncated = tmp_path / "truncated.joblib"
+    truncated.write_bytes(content[: len(content) // 3])
+    status, _, err = _run(["evaluate", str(bad / "good.csv"), "--model", str(truncated)], capsys)
     assert status == EXIT_INPUT_ERROR
-    assert "'mnist'" in err and "cifar10" in err
+    assert f"--model {truncated}: not a model file written by sknar fit (" in err
+    assert "()" not in err and err.count("\n") == 1
 
 
-def test_evaluate_with_a_file_that_is_not_a_model(tmp_path, capsys):
-    (tmp_path / "m.joblib").write_bytes(b"not a pickle")
-    path = _write_csv(tmp_path / "t.csv", [[GOOD, "90"]])
-    status, _, err = _run(["evaluate", str(path), "--model", str(tmp_path / "m.joblib")], capsys)
+@pytest.mark.parametrize("name", ["truncated.csv.gz", "fake.csv.gz"])
+def test_evaluate_on_a_broken_gzip_table_names_it(fitted, bad, name, capsys):
+    status, _, err = _run(["evaluate", str(bad / name), "--model", str(fitted["model"])], capsys)
     assert status == EXIT_INPUT_ERROR
-    assert "not a model file" in err and "Traceback" not in err
+    assert name in err and err.count("\n") == 1
 
 
 # --- search -------------------------------------------------------------------------------
@@ -135,6 +364,8 @@ def test_search_writes_history_that_reads_back(tmp_path, capsys, strategy):
         capsys,
     )
     assert status == EXIT_OK, err
+    # A progress bar over the oracle calls.
+    assert "15/15" in err and "call" in err
     result = json.loads(output.read_text())
     assert result["n_queries"] == 15 and len(result["history"]) == 15
     values = [query["value"] for query in result["history"]]
@@ -151,6 +382,16 @@ def test_search_writes_history_that_reads_back(tmp_path, capsys, strategy):
     assert y == values
 
 
+def test_tier_search_runs_with_the_ranker_flags(tmp_path, capsys):
+    output = tmp_path / "tier.json"
+    status, _, err = _run(["search", "--budget", "21", "--max-epochs", "1", "--n-tiers", "2",
+                           "--seed", "1", "--output", str(output)], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["strategy"] == "tier" and result["n_queries"] == 21
+    assert "21/21" in err
+
+
 def test_search_is_reproducible_with_a_seed(tmp_path, capsys):
     outputs = []
     for name in ("a", "b"):
@@ -159,11 +400,13 @@ def test_search_is_reproducible_with_a_seed(tmp_path, capsys):
                      "--output", str(path), "--quiet"]) == EXIT_OK
         outputs.append(json.loads(path.read_text())["history"])
     assert outputs[0] == outputs[1]
+    assert capsys.readouterr().err == ""  # --quiet
 
 
 def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsys):
     status, _, err = _run(
-        ["search", "--benchmark", "nasbench201", "--data", str(tmp_path), "--budget", "5"],
+        ["search", "--benchmark", "nasbench201", "--data", str(tmp_path), "--strategy",
+         "random"],
         capsys,
     )
     assert status == EXIT_INPUT_ERROR
@@ -171,41 +414,37 @@ def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsy
     assert "Traceback" not in err
 
 
-# --- demo pieces --------------------------------------------------------------------------
+def test_the_search_bar_counts_calls_and_keeps_the_oracle_report():
+    from sknar._strategies import _CountingOracle
+
+    class Bar:
+        n = 0
+
+        def update(self):
+            self.n += 1
+
+    class Oracle:
+        def __call__(self, arch):
+            return 1.0
+
+        def report(self, arch):
+            return 2.0
+
+    bar = Bar()
+    counting = _CountingOracle(Oracle(), bar)
+    assert counting("a") == 1.0 and counting.report("a") == 2.0 and bar.n == 1
+    assert not hasattr(_CountingOracle(lambda arch: 1.0, bar), "report")
 
 
-def test_demo_rejects_a_training_set_that_leaves_nothing_held_out(capsys):
-    status, _, err = _run(["demo", "--n-train", "30000", "--quiet"], capsys)
-    assert status == EXIT_INPUT_ERROR
-    assert "--n-train 30000 leaves nothing held out of 26206" in err
-
-
-def test_demo_with_a_data_path_that_does_not_exist(tmp_path, capsys):
-    status, _, err = _run(["demo", "--data", str(tmp_path / "nowhere"), "--quiet"], capsys)
-    assert status == EXIT_INPUT_ERROR
-    assert "nowhere: no such file or folder" in err
-
-
-def test_split_benchmark_is_a_seeded_partition():
-    from sknar.cli import split_benchmark
-
-    train, test = split_benchmark(50, 20, seed=1)
-    assert len(train) == 20 and len(test) == 30
-    assert sorted(np.concatenate([train, test]).tolist()) == list(range(50))
-    again, _ = split_benchmark(50, 20, seed=1)
-    other, _ = split_benchmark(50, 20, seed=2)
-    assert again.tolist() == train.tolist() and other.tolist() != train.tolist()
+# --- demo ---------------------------------------------------------------------------------
 
 
 def test_format_table_aligns_columns():
-    from sknar.cli import format_table
+    from sknar._demo import format_table
 
     lines = format_table(["name", "tau"], [["NARRanker", "0.812"], ["gb", "0.7"]]).splitlines()
     assert lines[0].index("tau") == lines[2].index("0.812") == lines[3].index("0.7")
     assert set(lines[1].replace(" ", "")) == {"-"}
-
-
-# --- with the ranker: tiny settings -------------------------------------------------------
 
 
 @pytest.mark.slow  # the whole demo: ranks all 26,006 held-out architectures twice
@@ -223,58 +462,10 @@ def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     assert summary["n_train"] == 60
     assert set(summary["ranking"]) == {"NARRanker", "gradient boosting (one-hot)"}
     for result in summary["ranking"].values():
-        assert -1 <= result["kendall_tau"] <= 1
+        assert -1 <= result["kendall_tau"] <= 1 and "precision_at_50" in result
     for name, search in summary["search"].items():
         assert search["n_queries"] == 25, name
         assert search["best_value"] <= summary["best_in_benchmark"]
-    # progress goes to stderr, with elapsed times
+    # progress goes to stderr, with elapsed times and bars over scoring and searching
     assert "fitting NARRanker on 60 architectures" in err
-
-
-def test_fit_then_evaluate_round_trip(tmp_path, capsys):
-    archs, accuracy = _synthetic_table(120)
-    train = _write_csv(tmp_path / "train.csv", list(zip(archs[:80], accuracy[:80])))
-    test = _write_csv(tmp_path / "test.csv", list(zip(archs[80:], accuracy[80:])))
-    model = tmp_path / "models" / "ranker.joblib"
-    status, _, err = _run(
-        ["fit", str(train), "--space", "nasbench201", "--model", str(model),
-         "--max-epochs", "40", "--n-tiers", "3", "--seed", "0",
-         "--output", str(tmp_path / "fit.json")],
-        capsys,
-    )
-    assert status == EXIT_OK, err
-    fit_summary = json.loads((tmp_path / "fit.json").read_text())
-    assert fit_summary["n_train"] == 80 and fit_summary["ranker_params"]["n_tiers"] == 3
-
-    status, out, err = _run(["evaluate", str(test), "--model", str(model), "--k", "5"], capsys)
-    assert status == EXIT_OK, err
-    result = json.loads(out)
-    assert result["n"] == 40 and len(result["predictions"]) == 40
-    # the accuracy is a simple function of the ops: a small ranker must learn its order
-    assert result["metrics"]["kendall_tau"] > 0.3
-    assert {"precision_at_5", "best_rank_at_5", "ndcg_at_5"} <= set(result["metrics"])
-    assert {prediction["tier"] for prediction in result["predictions"]} <= {0, 1, 2}
-
-    # scores without accuracies, written to a file, equal the scores above
-    unlabelled = _write_csv(tmp_path / "new.csv", [[arch] for arch in archs[80:]], ("arch",))
-    output = tmp_path / "scores.json"
-    assert main(["evaluate", str(unlabelled), "--model", str(model), "--output", str(output),
-                 "--quiet"]) == EXIT_OK
-    again = json.loads(output.read_text())
-    assert "metrics" not in again
-    assert [p["score"] for p in again["predictions"]] == [
-        p["score"] for p in result["predictions"]
-    ]
-
-
-def test_evaluate_refuses_architectures_of_another_space(tmp_path, capsys):
-    archs, accuracy = _synthetic_table(40)
-    train = _write_csv(tmp_path / "train.csv", list(zip(archs, accuracy)))
-    model = tmp_path / "ranker.joblib"
-    assert main(["fit", str(train), "--space", "nasbench201", "--model", str(model),
-                 "--max-epochs", "2", "--n-tiers", "2", "--quiet"]) == EXIT_OK
-    nb101 = tmp_path / "nb101.json"
-    nb101.write_text(json.dumps([{"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}]))
-    status, _, err = _run(["evaluate", str(nb101), "--model", str(model)], capsys)
-    assert status == EXIT_INPUT_ERROR
-    assert "nb101.json record 0: bad architecture" in err
+    assert "26146/26146" in err and "25/25" in err

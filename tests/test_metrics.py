@@ -21,6 +21,7 @@ from sknar.metrics import (
     ndcg_at_k,
     precision_at_10_scorer,
     precision_at_k,
+    ranking_report,
     spearman_rho,
     spearman_scorer,
 )
@@ -350,3 +351,37 @@ def test_get_scorer_falls_back_to_sklearn(regression_data):
 def test_get_scorer_unknown_name(name):
     with pytest.raises(ValueError, match="sknar scorers: kendall_tau"):
         get_scorer(name)
+
+
+# -- the ranking report --------------------------------------------------------------------
+
+
+def test_ranking_report_holds_every_metric_under_its_scorer_name(regression_data):
+    y_true, y_score = _random_pair(3, 60, ties=True)
+    report = ranking_report(y_true, y_score, k=[5, 20])
+    assert list(report) == [
+        "kendall_tau", "spearman_rho",
+        "precision_at_5", "best_rank_at_5", "ndcg_at_5",
+        "precision_at_20", "best_rank_at_20", "ndcg_at_20",
+    ]
+    assert report["kendall_tau"] == kendall_tau(y_true, y_score)
+    assert report["ndcg_at_20"] == ndcg_at_k(y_true, y_score, 20)
+    assert isinstance(report["best_rank_at_5"], int)
+    # Each name scores a model exactly as the report does.
+    X, y = regression_data
+    model = Ridge().fit(X, y)
+    from_model = ranking_report(y, model.predict(X), k=10)
+    for name, value in from_model.items():
+        sign = -1 if name.startswith("best_rank") else 1
+        assert get_scorer(name)(model, X, y) == pytest.approx(sign * value)
+
+
+def test_ranking_report_leaves_out_cutoffs_above_the_sample_count():
+    report = ranking_report([3.0, 2.0, 1.0], [3.0, 1.0, 2.0], k=(2, 10))
+    assert "precision_at_2" in report and not any(name.endswith("_10") for name in report)
+
+
+@pytest.mark.parametrize("k", [0, [5, 0], [2.5], [True], "10"])
+def test_ranking_report_refuses_bad_cutoffs(k):
+    with pytest.raises(ValueError, match="k"):
+        ranking_report([3.0, 2.0, 1.0], [3.0, 1.0, 2.0], k=k)

@@ -139,7 +139,7 @@ def report(payload):
             lines.append(f"| {factor} | {level} | {n_train} | {runs[0]['skipped']} | | |")
             continue
         tau = common.mean_std([r["metrics"][r["benchmark"]]["kendall_tau"] for r in done])
-        p50 = common.mean_std([r["metrics"][r["benchmark"]].get("precision@50") for r in done])
+        p50 = common.mean_std([r["metrics"][r["benchmark"]].get("precision_at_50") for r in done])
         fit = common.mean_std([r["fit_s"] for r in done])
         lines.append(
             f"| {factor} | {level} | {n_train} | {tau[0]:.3f} ± {tau[1]:.3f} | "

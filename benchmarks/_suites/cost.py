@@ -5,6 +5,9 @@ import time
 
 import numpy as np
 
+from sknar.datasets import split_benchmark
+from sknar.metrics import kendall_tau
+
 from .. import _common as common
 from . import search as search_suite
 from ._task import Task
@@ -39,7 +42,7 @@ def fit_cost(spec, key, n_train, seed):
 
     data = common.load_benchmark(key)
     n_archs = len(data["archs"])
-    train_idx, _ = common.split_indices(n_archs, n_train, seed)
+    train_idx, _ = split_benchmark(n_archs, n_train, random_state=seed)
     every = np.arange(n_archs)
     X_train, X_all, encode_s = common.encode_split(data, spec.encoding, train_idx, every)
     estimator = spec.build(seed)
@@ -60,7 +63,7 @@ def fit_cost(spec, key, n_train, seed):
         "predictions_per_s": n_archs / predict_s,
         "encode_whole_space_s": encode_s,
         "torch_threads": torch.get_num_threads(),
-        "kendall_tau_whole_space": common.ranking_metrics(data["y"], scores)["kendall_tau"],
+        "kendall_tau_whole_space": kendall_tau(data["y"], scores),
     }
 
 

@@ -40,11 +40,11 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 3, "quick": 1}
 METRICS = (
     "kendall_tau",
-    "spearman",
-    "precision@10",
-    "precision@50",
-    "best_rank@10",
-    "best_rank@50",
+    "spearman_rho",
+    "precision_at_10",
+    "precision_at_50",
+    "best_rank_at_10",
+    "best_rank_at_50",
 )
 
 
@@ -170,9 +170,9 @@ def report(payload):
             predict_s = common.mean_std([r["predict_s"] for r in runs])[0]
             lines.append(
                 f"| {common.BENCHMARK_LABELS.get(key, key)} | {n_train} | {model} | "
-                f"{means['spearman']:.3f} | {means['precision@10']:.2f} | "
-                f"{means['precision@50']:.2f} | {means['best_rank@10']:.1f} | "
-                f"{means['best_rank@50']:.1f} | {fit_s:.2f} | {predict_s:.2f} |"
+                f"{means['spearman_rho']:.3f} | {means['precision_at_10']:.2f} | "
+                f"{means['precision_at_50']:.2f} | {means['best_rank_at_10']:.1f} | "
+                f"{means['best_rank_at_50']:.1f} | {fit_s:.2f} | {predict_s:.2f} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -4,10 +4,10 @@ NAR tier search, random search and regularized evolution run with the same oracl
 and seeds. The oracle returns the selection metric (NB201: test accuracy, the only 200-epoch
 metric of the export; NB101: 108-epoch validation accuracy; NAS-Bench-Graph: validation
 accuracy, with test accuracy recorded beside it and never used to choose). On NB101 the
-searches draw from the 20k slice (the table) so that every query has an answer.
+searches draw from the 20k slice (the table's ``search_space``) so that every query has an
+answer.
 """
 
-import functools
 
 import numpy as np
 
@@ -61,31 +61,6 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 20, "quick": 1}
 
 
-@functools.lru_cache(maxsize=8)
-def _table_space(key):
-    from sknar.spaces import TableSpace
-
-    data = common.load_benchmark(key)
-    return TableSpace(data["space"], data["archs"])
-
-
-def search_space(data):
-    """The space searches draw from: NB101's table slice, else the benchmark's space.
-
-    The slice is built once per process: the sampler caches the features of an enumerated
-    space by the space object, and they take seconds to compute for 20,001 cells.
-    """
-    if data["key"] == "nb101":
-        return _table_space(data["key"])
-    return data["space"]
-
-
-def oracle_for(data):
-    from sknar.oracles import TabularOracle
-
-    return TabularOracle(data["archs"], data["y"], data["y_report"], space=data["space"])
-
-
 NAR_TIER = "tier search"
 FOREST_TIER = "tier search (forest ranker)"
 TIER_METHODS = (NAR_TIER, FOREST_TIER)
@@ -107,41 +82,49 @@ def forest_ranker(space):
     )
 
 
-def make_searcher(method, data, space, seed, config, quick, *, ranker=None, noise=None):
+STRATEGY_OF_METHOD = {
+    NAR_TIER: "tier",
+    FOREST_TIER: "tier",
+    "random search": "random",
+    "regularized evolution": "evolution",
+}
+
+
+def make_searcher(method, data, seed, config, quick, *, ranker=None, noise=None):
     """One searcher of the comparison (tier search gets a NAR pipeline unless ``ranker``)."""
     from sklearn.pipeline import make_pipeline
 
+    from sknar._strategies import make_searcher as searcher_of
     from sknar.encoding import NARFeatureEncoder
-    from sknar.sampler import TierSampler
-    from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
 
-    if method == "random search":
-        return RandomSearch(space, random_state=seed)
-    if method == "regularized evolution":
-        return RegularizedEvolution(space, random_state=seed, **config["evolution"])
-    if method in TIER_METHODS:
-        settings = dict(config["tier_search"])
-        default_noise = settings.pop("noise")
-        sampler_noise = default_noise if noise is None else noise
-        if ranker is None and method == FOREST_TIER:
-            ranker = forest_ranker(space)
-        if ranker is None:
-            ranker = make_pipeline(
-                NARFeatureEncoder(
-                    space, dataset=data["cost_dataset"], **config.get("nar_encoder", {})
-                ),
-                common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
-            )
-        sampler = TierSampler(space, dataset=data["cost_dataset"], noise=sampler_noise)
-        return TierSearch(ranker, sampler, space, random_state=seed, **settings)
-    raise ValueError(f"unknown search method {method!r}")
+    if method not in STRATEGY_OF_METHOD:
+        raise ValueError(f"unknown search method {method!r}")
+    strategy, space = STRATEGY_OF_METHOD[method], data["search_space"]
+    if strategy == "evolution":
+        return searcher_of(strategy, space, random_state=seed, **config["evolution"])
+    if strategy == "random":
+        return searcher_of(strategy, space, random_state=seed)
+    settings = dict(config["tier_search"])
+    default_noise = settings.pop("noise")
+    if ranker is None and method == FOREST_TIER:
+        ranker = forest_ranker(space)
+    if ranker is None:
+        ranker = make_pipeline(
+            NARFeatureEncoder(space, dataset=data["cost_dataset"], **config.get("nar_encoder", {})),
+            common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
+        )
+    return searcher_of(
+        strategy, space, dataset=data["cost_dataset"], ranker=ranker, random_state=seed,
+        noise=default_noise if noise is None else noise, **settings,
+    )
 
 
 def run_search(key, method, seed, config, quick, **searcher_kwargs):
+    from sknar._strategies import benchmark_oracle
+
     data = common.load_benchmark(key)
-    space = search_space(data)
-    oracle = oracle_for(data)
-    searcher = make_searcher(method, data, space, seed, config, quick, **searcher_kwargs)
+    oracle = benchmark_oracle(data)
+    searcher = make_searcher(method, data, seed, config, quick, **searcher_kwargs)
     with common.PeakMemory() as memory:
         result = searcher.run(oracle, config["budget"])
     optimum = float(data["y"].max())

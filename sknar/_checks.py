@@ -1,0 +1,77 @@
+"""Checks of a command's inputs, made before any long work starts.
+
+Each raises a ValueError whose message names the flag and the value at fault, so that a
+mistake costs a second instead of a whole fit or search.
+"""
+
+import tempfile
+from pathlib import Path
+
+__all__ = ["check_device", "check_writable", "cost_dataset"]
+
+
+def cost_dataset(space, dataset):
+    """The dataset whose costs the NAR encoder uses; None for spaces with one cost model."""
+    choices = space.cost_datasets
+    if not choices:
+        if dataset is not None:
+            raise ValueError(f"--dataset {dataset}: the {space.name} space has no datasets")
+        return None
+    if dataset is None:
+        return choices[0]
+    if dataset not in choices:
+        raise ValueError(
+            f"--dataset {dataset!r} is not one of the datasets of {space.name}: "
+            f"{', '.join(choices)}"
+        )
+    return dataset
+
+
+def check_device(device):
+    """Refuse a torch device that does not parse or that this machine does not have."""
+    if device is None:
+        return
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"--device {device}: not a torch device ({exc})") from None
+    backend = torch.backends.mps if parsed.type == "mps" else getattr(torch, parsed.type, None)
+    available = getattr(backend, "is_available", lambda: True)
+    if parsed.type != "cpu" and not available():
+        raise ValueError(
+            f"--device {device}: this machine (torch {torch.__version__}) has no "
+            f"{parsed.type} device; use --device cpu"
+        )
+    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
+
+
+def check_writable(path, flag, *, folder=False):
+    """Refuse an output path (a file, or a ``folder``) that cannot be written.
+
+    Nothing is created: the file's folder, or its nearest existing ancestor, must take a
+    temporary file; an existing file must open for appending.
+    """
+    if path is None or str(path) == "-":
+        return
+    path = Path(path).expanduser()
+    if path.is_dir() and not folder:
+        raise ValueError(f"{flag} {path}: is a folder, not a file")
+    if path.is_file() and not folder:
+        try:
+            open(path, "ab").close()  # appending nothing leaves the file as it is
+        except OSError as exc:
+            raise ValueError(f"{flag} {path}: cannot write ({exc.strerror or exc})") from None
+        return
+    ancestor = path if folder else path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"{flag} {path}: {ancestor} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{flag} {path}: cannot write in {ancestor} ({exc.strerror})") from None
