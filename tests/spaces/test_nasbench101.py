@@ -497,7 +497,7 @@ def enumerated(space):
 
 @pytest.mark.slow
 def test_enumeration_is_the_whole_space(space, enumerated, records, record_cells):
-    from sknar.spaces.nasbench101 import _official_hash
+    from sknar.spaces.nasbench101._hashing import _official_hash
 
     assert len(enumerated) == 423_624
     hashes = {}
@@ -525,12 +525,8 @@ def test_enumerated_cells_are_valid(space, enumerated):
 @pytest.mark.slow
 def test_uniform_sampling_weights_match_the_generator(space, enumerated):
     """Each cell is accepted with probability one over its number of generator specs."""
-    from sknar.spaces.nasbench101 import (
-        _fingerprints,
-        _generator_specs,
-        _official_labels,
-        _ordering_keys,
-    )
+    from sknar.spaces.nasbench101._enumeration import _fingerprints, _generator_specs
+    from sknar.spaces.nasbench101._hashing import _official_labels, _ordering_keys
 
     prints = np.concatenate([_generator_specs(n)[2].ravel() for n in range(2, 8)])
     assert len(prints) == 1_293_208
