@@ -490,6 +490,36 @@ def test_specs_distribution_favours_pruned_cells(space):
     assert np.mean([c.n_vertices for c in specs]) < np.mean([c.n_vertices for c in cells]) - 0.5
 
 
+def _masks_by_the_rules(n_vertices):
+    """Every bit mask of an n-vertex matrix, filtered by the generator's rules."""
+    from sknar.spaces.nasbench101._enumeration import _masks_to_matrices
+
+    masks = np.arange(1 << (n_vertices * (n_vertices - 1) // 2), dtype=np.int64)
+    matrices = _masks_to_matrices(masks, n_vertices)
+    keep = matrices.sum(axis=(1, 2)) <= 9
+    keep &= matrices[:, :-1, :].any(axis=2).all(axis=1)  # an out-edge but at the output
+    keep &= matrices[:, :, 1:].any(axis=1).all(axis=1)  # an in-edge but at the input
+    return masks[keep]
+
+
+@pytest.mark.parametrize("n_vertices", range(2, 7))
+def test_generator_masks_are_the_matrices_the_rules_keep(n_vertices):
+    from sknar.spaces.nasbench101._enumeration import _full_dag_masks
+
+    np.testing.assert_array_equal(_full_dag_masks(n_vertices), _masks_by_the_rules(n_vertices))
+
+
+def test_seven_vertex_generator_masks_follow_the_rules():
+    from sknar.spaces.nasbench101._enumeration import _full_dag_masks, _masks_to_matrices
+
+    masks = _full_dag_masks(7)
+    assert len(masks) == 4793 and (np.diff(masks) > 0).all()
+    matrices = _masks_to_matrices(masks, 7)
+    assert (matrices.sum(axis=(1, 2)) <= 9).all()
+    assert matrices[:, :-1, :].any(axis=2).all() and matrices[:, :, 1:].any(axis=1).all()
+    assert not np.tril(matrices).any()
+
+
 @pytest.fixture(scope="module")
 def enumerated(space):
     return list(space.enumerate())

@@ -33,20 +33,25 @@ def _full_dag_masks(n_vertices):
     """Sorted bit masks of the ``n``-vertex matrices the official generator keeps.
 
     Every vertex but the output has an out-edge and every vertex but the input an in-edge
-    (so nothing is pruned), and there are at most 9 edges.
+    (so nothing is pruned), and there are at most 9 edges. The masks grow one target vertex
+    at a time: the in-edges of vertex ``t`` are bits ``t(t-1)/2`` to ``t(t+1)/2 - 1``, above
+    those of every earlier vertex, so putting each non-empty set of in-edges above the
+    partial masks keeps them sorted, and a partial mask with more than 9 edges is dropped
+    at once. For 7 vertices this never holds more than about 615,000 partial masks, where
+    filtering all 2,097,152 matrices needed a table of 2,097,152 x 21 bits.
     """
-    n_bits = n_vertices * (n_vertices - 1) // 2
-    masks = np.arange(1 << n_bits, dtype=np.int64)
-    bits = (masks[:, None] >> np.arange(n_bits)) & 1
-    keep = bits.sum(axis=1) <= MAX_EDGES
-    for vertex in range(n_vertices):
+    masks = np.zeros(1, dtype=np.int64)
+    n_edges = np.zeros(1, dtype=np.int64)
+    for target in range(1, n_vertices):
+        sources = np.arange(1, 1 << target, dtype=np.int64)
+        source_counts = ((sources[:, None] >> np.arange(target)) & 1).sum(axis=1)
+        grown = (sources[:, None] << _edge_bit(0, target)) | masks[None, :]
+        n_edges = source_counts[:, None] + n_edges[None, :]
+        within_limit = n_edges <= MAX_EDGES
+        masks, n_edges = grown[within_limit], n_edges[within_limit]
+    for vertex in range(n_vertices - 1):
         out_bits = sum(1 << _edge_bit(vertex, t) for t in range(vertex + 1, n_vertices))
-        in_bits = sum(1 << _edge_bit(s, vertex) for s in range(vertex))
-        if vertex < n_vertices - 1:
-            keep &= (masks & out_bits) != 0
-        if vertex > 0:
-            keep &= (masks & in_bits) != 0
-    masks = masks[keep]
+        masks = masks[(masks & out_bits) != 0]
     masks.setflags(write=False)
     return masks
 

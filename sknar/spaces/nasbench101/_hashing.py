@@ -76,14 +76,15 @@ def _batch_ordering_keys(matrices, labelings):
     perms = _interior_permutations(n_vertices)
     upper, lower, weights, label_weights = _ordering_tables(n_vertices)
     flat_index = (perms[:, :, None] * n_vertices + perms[:, None, :]).reshape(len(perms), -1)
-    permuted = matrices.reshape(len(matrices), -1)[:, flat_index]
+    # 0/1 entries: one byte each keeps the (B, n_permutations, n * n) table small.
+    permuted = matrices.reshape(len(matrices), -1).astype(np.uint8)[:, flat_index]
     keys = permuted[:, :, upper].astype(np.int64) @ weights
     labels = np.asarray(labelings, dtype=np.int64)[:, perms[:, 1:-1] - 1]
     keys = keys * len(_OFFICIAL_OPS) ** (n_vertices - 2) + labels @ label_weights
     return np.where(permuted[:, :, lower].any(axis=2), -1, keys)
 
 
-def _benchmark_permutations(matrices, labelings, chunk=4096):
+def _benchmark_permutations(matrices, labelings, chunk=1024):
     """Trained vertex order of a batch of cells of one size, as (B, n) permutations."""
     perms = _interior_permutations(matrices.shape[1])
     found = []
