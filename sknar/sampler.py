@@ -150,28 +150,6 @@ class _Pool:
         return len(self.archs)
 
 
-_POOL_CACHE = {}
-_POOL_CACHE_SIZE = 4
-
-
-def _enumerated_pool(space, dataset, names):
-    """The whole space with its features, computed once per (space, dataset, features)."""
-    try:
-        key = (space, dataset, tuple(names))
-        hash(key)
-    except TypeError:
-        key = None
-    if key is not None and key in _POOL_CACHE:
-        return _POOL_CACHE[key]
-    pool = _Pool(names)
-    pool.extend(space, list(space.enumerate()), dataset)
-    if key is not None:
-        if len(_POOL_CACHE) >= _POOL_CACHE_SIZE:
-            _POOL_CACHE.pop(next(iter(_POOL_CACHE)))
-        _POOL_CACHE[key] = pool
-    return pool
-
-
 # --- the sampler ------------------------------------------------------------------------
 
 
@@ -201,9 +179,11 @@ class TierSampler(BaseEstimator):
 
     The candidates of guided draws come from one of two sources (``candidates``):
 
-    - ``"enumerate"``: the whole space, listed once with ``space.enumerate()`` and kept in a
-      process-wide cache with its features, so each call filters the enumerated space by bin
-      (exact; meant for small spaces such as NAS-Bench-201 or NAS-Bench-Graph);
+    - ``"enumerate"``: the whole space, listed with ``space.enumerate()`` at the first
+      ``sample`` call after ``fit`` and kept with its features on the fitted sampler until
+      the next ``fit`` (copies and pickles of the sampler leave it out), so each call
+      filters the enumerated space by bin (exact; meant for small spaces such as
+      NAS-Bench-201 or NAS-Bench-Graph, whose listing takes about a second);
     - ``"rejection"``: uniform draws of ``batch_size`` architectures from ``space.sample``,
       accumulated during one call; a drawn bin combination with no match among them makes the
       sampler draw another batch (at most ``max_batches`` per call) before the combination is
@@ -432,7 +412,13 @@ class TierSampler(BaseEstimator):
             if self.divergences_[name] >= self.divergence_threshold
             and self.divergences_[name] > self.null_divergences_[name]
         ]
+        self._pool = None
         return self
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_pool", None)
+        return state
 
     def _null_divergence(self, top_bins, bottom_bins, n_feature_bins, rng):
         """Upper ``1 - significance`` quantile of the divergence under shuffled groups."""
@@ -526,8 +512,15 @@ class TierSampler(BaseEstimator):
             return self._sample_enumerated(n, n_guided, excluded, rng)
         return self._sample_by_rejection(n, n_guided, excluded, rng)
 
+    def _enumerated_pool(self):
+        """The whole space with its features, listed at the first draw after ``fit``."""
+        if getattr(self, "_pool", None) is None:
+            self._pool = _Pool(self.feature_names_)
+            self._pool.extend(self.space, list(self.space.enumerate()), self.dataset)
+        return self._pool
+
     def _sample_enumerated(self, n, n_guided, excluded, rng):
-        pool = _enumerated_pool(self.space, self.dataset, self.feature_names_)
+        pool = self._enumerated_pool()
         blocked = np.fromiter((key in excluded for key in pool.hashes), bool, len(pool))
         n_available = int((~blocked).sum())
         if n_available < n:

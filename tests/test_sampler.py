@@ -151,6 +151,38 @@ def test_noise_one_is_uniform_and_no_selected_feature_is_uniform(fitted):
     assert np.mean(guided) > 3.0
 
 
+def test_enumerated_space_is_listed_once_per_fit_and_kept_on_the_sampler():
+    space = SmallToySpace()
+    listings = []
+    enumerate_space = space.enumerate
+
+    def counting_enumerate(verbose=False):
+        listings.append(verbose)
+        return enumerate_space(verbose)
+
+    space.enumerate = counting_enumerate
+    archs = space.sample(100, random_state=0)
+    sampler = TierSampler(space, random_state=0).fit(archs, toy_tiers(space, archs))
+    first = sampler.sample(20, exclude=archs)
+    assert sampler.sample(20, exclude=archs) == first and len(listings) == 1
+    sampler.fit(archs, toy_tiers(space, archs))
+    assert sampler.sample(20, exclude=archs) == first and len(listings) == 2
+
+
+def test_copies_of_a_sampler_leave_the_listed_space_out():
+    import pickle
+
+    space = SmallToySpace()
+    archs = space.sample(100, random_state=0)
+    sampler = TierSampler(space, random_state=0).fit(archs, toy_tiers(space, archs))
+    first = sampler.sample(20, exclude=archs)
+    assert len(sampler._pool) == 729
+    for copied in (pickle.loads(pickle.dumps(sampler)), clone(sampler)):
+        assert "_pool" not in vars(copied)
+    copied = pickle.loads(pickle.dumps(sampler))
+    assert copied.sample(20, exclude=archs) == first
+
+
 def test_sample_raises_when_space_is_exhausted():
     space = SmallToySpace()
     archs = space.sample(100, random_state=0)

@@ -6,6 +6,7 @@ costs in the macro network. Spaces know nothing of torch; encoders turn what the
 model inputs.
 """
 
+import functools
 from abc import ABC, abstractmethod
 from typing import NamedTuple
 
@@ -430,14 +431,33 @@ class SearchSpace(ABC):
             found.append(arch)
         return found
 
+    def _memoized(self, function, maxsize):
+        """``function`` remembering its last ``maxsize`` results, for this space object only.
+
+        The memo is not part of the space: equality, hashing, copies and pickles leave it
+        out (a copy starts with an empty one), and it goes when the space object goes.
+        """
+        memos = self.__dict__.setdefault("_memos", {})
+        memo = memos.get(function)
+        if memo is None:
+            memo = memos[function] = functools.lru_cache(maxsize=maxsize)(function)
+        return memo
+
+    def _state(self):
+        """The attributes that make the space what it is: all but its memos."""
+        return {name: value for name, value in vars(self).items() if name != "_memos"}
+
+    def __getstate__(self):
+        return self._state()
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
     def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
+        return type(self) is type(other) and self._state() == other._state()
 
     def __hash__(self):
-        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
+        return hash((type(self).__name__, tuple(sorted(self._state().items()))))
 
 
 def _change_one_op(space, arch, rng):

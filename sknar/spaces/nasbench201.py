@@ -261,6 +261,12 @@ class NASBench201Space(SearchSpace):
     cost_datasets : tuple of str
         ``("cifar10", "cifar100", "ImageNet16-120")``.
 
+    Notes
+    -----
+    Arch strings already parsed are remembered for the whole process, at most 65,536 of
+    them (a few MB; the space has 15,625 cells). The representative of every cell and the
+    cost tables of the three datasets are built once per process, when first needed.
+
     Examples
     --------
     >>> from sknar.spaces.nasbench201 import NASBench201Space

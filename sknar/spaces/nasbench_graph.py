@@ -229,6 +229,12 @@ class NASBenchGraphSpace(SearchSpace):
         ``"proteins"``: the 5 ops the proteins benchmark was run with (``gcn, sage, arma,
         fc, skip``; 2,021 architectures). Keys are the same in both.
 
+    Notes
+    -----
+    The canonical architectures of an op set (26,206 for ``"full"``, 2,021 for
+    ``"proteins"``) are listed once per process, when first needed, and kept: sampling,
+    enumeration and :attr:`size` read that list.
+
     Examples
     --------
     >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace

@@ -292,6 +292,43 @@ def test_hash_is_invariant_to_vertex_order_only(space):
     assert len(space.hash(cell)) == 32 and int(space.hash(cell), 16) >= 0
 
 
+def test_hash_memo_belongs_to_the_space_object():
+    import copy
+
+    space = NASBench101Space()
+    cells = space.sample(5, random_state=0)
+    keys = [space.hash(cell) for cell in cells]
+    memo = next(iter(space._memos.values()))
+    assert memo.cache_info().currsize == 5 and memo.cache_info().maxsize == 1 << 16
+    hits = memo.cache_info().hits
+    assert [space.hash(cell) for cell in cells] == keys
+    assert memo.cache_info().hits == hits + 5 and memo.cache_info().misses == 5
+    # the memo is no part of the space: equal to a fresh one, left out of copies and pickles
+    assert space == NASBench101Space() and hash(space) == hash(NASBench101Space())
+    for copied in (copy.deepcopy(space), pickle.loads(pickle.dumps(space))):
+        assert not hasattr(copied, "_memos") and copied == space
+        assert [copied.hash(cell) for cell in cells] == keys
+    other = NASBench101Space()
+    other.hash(cells[0])
+    assert next(iter(other._memos.values())).cache_info().currsize == 1
+    bounded = NASBench101Space()
+    bounded.hash_memo_size = 2
+    assert [bounded.hash(cell) for cell in cells] == keys
+    assert next(iter(bounded._memos.values())).cache_info().currsize == 2
+
+
+def test_canonical_pairs_are_recognised_without_revalidation(space):
+    cell = space.sample(1, random_state=4)[0]
+    as_bools = (tuple(tuple(bool(x) for x in row) for row in cell.matrix), cell.ops)
+    as_numpy = (tuple(tuple(np.int64(x) for x in row) for row in cell.matrix),
+                tuple(np.str_(op) for op in cell.ops))
+    for form in (cell, tuple(cell), as_bools, as_numpy):
+        canonical = space.validate(form)
+        assert canonical == cell and type(canonical) is NASBench101Cell
+        assert all(type(x) is int for row in canonical.matrix for x in row)
+        assert all(type(op) is str for op in canonical.ops)
+
+
 def test_hash_matches_official_records(space, official_records):
     for key, record in official_records.items():
         assert space.hash(record["fixed"]) == key

@@ -10,14 +10,14 @@ from ._cell import (
     _OFFICIAL_LABEL,
     _OFFICIAL_OPS,
     INPUT,
-    MAX_EDGES,
     MAX_VERTICES,
     OUTPUT,
     NASBench101Cell,
-    _edge_bit,
+    _full_dag_masks,
+    _masks_to_matrices,
 )
 from ._hashing import _ordering_keys, _permute_cell
-from ._validation import _remember, _validate_cell
+from ._validation import _validate_cell
 
 
 def _mix(values):
@@ -26,42 +26,6 @@ def _mix(values):
     values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return values ^ (values >> np.uint64(31))
-
-
-@cache
-def _full_dag_masks(n_vertices):
-    """Sorted bit masks of the ``n``-vertex matrices the official generator keeps.
-
-    Every vertex but the output has an out-edge and every vertex but the input an in-edge
-    (so nothing is pruned), and there are at most 9 edges. The masks grow one target vertex
-    at a time: the in-edges of vertex ``t`` are bits ``t(t-1)/2`` to ``t(t+1)/2 - 1``, above
-    those of every earlier vertex, so putting each non-empty set of in-edges above the
-    partial masks keeps them sorted, and a partial mask with more than 9 edges is dropped
-    at once. For 7 vertices this never holds more than about 615,000 partial masks, where
-    filtering all 2,097,152 matrices needed a table of 2,097,152 x 21 bits.
-    """
-    masks = np.zeros(1, dtype=np.int64)
-    n_edges = np.zeros(1, dtype=np.int64)
-    for target in range(1, n_vertices):
-        sources = np.arange(1, 1 << target, dtype=np.int64)
-        source_counts = ((sources[:, None] >> np.arange(target)) & 1).sum(axis=1)
-        grown = (sources[:, None] << _edge_bit(0, target)) | masks[None, :]
-        n_edges = source_counts[:, None] + n_edges[None, :]
-        within_limit = n_edges <= MAX_EDGES
-        masks, n_edges = grown[within_limit], n_edges[within_limit]
-    for vertex in range(n_vertices - 1):
-        out_bits = sum(1 << _edge_bit(vertex, t) for t in range(vertex + 1, n_vertices))
-        masks = masks[(masks & out_bits) != 0]
-    masks.setflags(write=False)
-    return masks
-
-
-def _masks_to_matrices(masks, n_vertices):
-    matrices = np.zeros((len(masks), n_vertices, n_vertices), dtype=np.uint8)
-    for target in range(n_vertices):
-        for source in range(target):
-            matrices[:, source, target] = (masks >> _edge_bit(source, target)) & 1
-    return matrices
 
 
 @cache
@@ -180,7 +144,7 @@ def _draw_uniform_cell(rng):
         tuple(map(tuple, matrix.tolist())),
         (INPUT, *(_OFFICIAL_OPS[label] for label in labelings[labeling_index]), OUTPUT),
     )
-    return _remember(_permute_cell(cell, list(perms[int(np.argmin(keys))])))
+    return _permute_cell(cell, list(perms[int(np.argmin(keys))]))
 
 
 def _draw_random_spec(rng):

@@ -2,14 +2,13 @@
 
 import hashlib
 import itertools
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 
 from ._cell import _OFFICIAL_LABEL, _OFFICIAL_OPS, NASBench101Cell, _edge_bit
 
 
-@lru_cache(maxsize=1 << 19)
 def _official_hash(cell):
     """``graph_util.hash_module`` of the benchmark, on a canonical cell."""
     md5 = hashlib.md5
@@ -119,7 +118,6 @@ def _permute_cell(cell, permutation):
     return NASBench101Cell(tuple(map(tuple, matrix.tolist())), ops)
 
 
-@lru_cache(maxsize=1 << 16)
 def _benchmark_permutation(cell):
     """Vertex order of the network the benchmark trained for ``cell``.
 

@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._base import PatchFeatures, SearchSpace
-from ._cell import _OP_CODES, INTERIOR_OPS, MAX_VERTICES, NASBench101Cell, _group_by_size
+from ._cell import _OP_CODES, INTERIOR_OPS, MAX_VERTICES, _group_by_size
 from ._costs import (
     _CELL_NAMES,
     _FIXED_FLOPS,
@@ -16,14 +16,7 @@ from ._costs import (
 )
 from ._enumeration import _draw_random_spec, _draw_uniform_cell, _enumerate_cells
 from ._hashing import _benchmark_permutation, _official_hash, _permute_cell
-from ._validation import (
-    _VALIDATED,
-    _canonical_cells_are_valid,
-    _graph_to_matrix,
-    _remember,
-    _split_arch,
-    _validate_cell,
-)
+from ._validation import _graph_to_matrix, _known_canonical, _split_arch, _validate_cell
 
 __all__ = ["NASBench101Space"]
 
@@ -63,6 +56,13 @@ class NASBench101Space(SearchSpace):
     cell_names : tuple of str
         Names of the 9 cells, ``"stack0/module0"`` ... ``"stack2/module2"``, the row order
         of :meth:`cost_features`.
+    hash_memo_size : int
+        How many hashes the space remembers: 65,536. The official hash costs about 0.2 ms
+        per cell, and searches and samplers hash the same cells again and again, so each
+        space object keeps the hashes of the last 65,536 cells it hashed (about 15 MB at
+        most). The memo lives and dies with the object; copies and pickles of the space
+        start without it. Set it on the class or an instance before the first hash (0
+        remembers nothing).
 
     Notes
     -----
@@ -70,6 +70,11 @@ class NASBench101Space(SearchSpace):
     output's channels do not split evenly among the vertices feeding it, the first of them
     get one channel more. Costs are always those of the network the benchmark trained
     (the vertex order of :meth:`benchmark_order`), reported per vertex of the order given.
+
+    Apart from its hash memo (:attr:`hash_memo_size`), a space keeps nothing between calls.
+    Constant tables (the canonical matrices and op tuples of each cell size, the official
+    generator's bit masks and op labellings, the interior vertex permutations: under 1 MB
+    together) are built once per process, when first needed.
 
     Examples
     --------
@@ -92,6 +97,7 @@ class NASBench101Space(SearchSpace):
     cost_datasets = None
     cell_names = _CELL_NAMES
     size = 423_624
+    hash_memo_size = 1 << 16
 
     # --- what an architecture is -------------------------------------------------------
 
@@ -123,54 +129,11 @@ class NASBench101Space(SearchSpace):
         ('input', 'conv1x1-bn-relu', 'output')
         """
         if isinstance(arch, tuple):
-            try:
-                known = _VALIDATED.get(arch)
-            except TypeError:  # a tuple holding lists or arrays
-                known = None
+            known = _known_canonical(arch)
             if known is not None:
                 return known
         matrix, ops = _split_arch(arch, self)
         return _validate_cell(matrix, ops)
-
-    def validate_all(self, archs):
-        """Validate a sequence, naming the index of the first bad architecture in the error.
-
-        Canonical cells are checked in one vectorised pass per cell size; anything else,
-        and any cell that fails that pass, goes through :meth:`validate`.
-
-        Parameters
-        ----------
-        archs : iterable
-            Architectures in any form :meth:`validate` accepts.
-
-        Returns
-        -------
-        canonical : list of NASBench101Cell
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench101 import NASBench101Space
-        >>> len(NASBench101Space().validate_all([([[0, 1], [0, 0]], ["input", "output"])]))
-        1
-        """
-        archs = list(archs)
-        canonical = [None] * len(archs)
-        by_size = {}
-        for index, arch in enumerate(archs):
-            if type(arch) is NASBench101Cell and isinstance(arch.ops, tuple):
-                by_size.setdefault(len(arch.ops), []).append(index)
-        for n_vertices, indices in by_size.items():
-            cells = [archs[i] for i in indices]
-            for index, valid in zip(indices, _canonical_cells_are_valid(cells, n_vertices)):
-                if valid:
-                    canonical[index] = archs[index]
-        for index, arch in enumerate(archs):
-            if canonical[index] is None:
-                try:
-                    canonical[index] = self.validate(arch)
-                except ValueError as exc:
-                    raise ValueError(f"architecture at index {index} is invalid: {exc}") from exc
-        return canonical
 
     def hash(self, arch):
         """Official NAS-Bench-101 module hash of ``arch`` (``graph_util.hash_module``).
@@ -198,7 +161,7 @@ class NASBench101Space(SearchSpace):
         >>> space.hash(a) == space.hash(b)
         True
         """
-        return _official_hash(self.validate(arch))
+        return self._memoized(_official_hash, self.hash_memo_size)(self.validate(arch))
 
     def benchmark_order(self, arch):
         """The cell with its vertices in the order of the network the benchmark trained.
@@ -230,7 +193,7 @@ class NASBench101Space(SearchSpace):
         ('input', 'conv3x3-bn-relu', 'maxpool3x3', 'output')
         """
         cell = self.validate(arch)
-        return _remember(_permute_cell(cell, list(_benchmark_permutation(cell))))
+        return _permute_cell(cell, list(_benchmark_permutation(cell)))
 
     # --- drawing and listing -----------------------------------------------------------
 
@@ -379,7 +342,7 @@ class NASBench101Space(SearchSpace):
         """
         _check_dataset(dataset)
         costs = _cell_costs(self.validate(arch))
-        return {"flops": costs.flops.copy(), "params": costs.params.copy()}
+        return {"flops": costs.flops, "params": costs.params}
 
     def total_cost(self, arch, dataset=None):
         """FLOPs and trainable parameters of the whole CIFAR-10 network.

@@ -1,13 +1,18 @@
 """Validation and pruning of NAS-Bench-101 cells, as the official ``ModelSpec`` does it."""
 
-import itertools
-from functools import cache
-
 import networkx as nx
 import numpy as np
 
-from ._cell import INPUT, INTERIOR_OPS, MAX_EDGES, MAX_VERTICES, OUTPUT, NASBench101Cell
-from ._hashing import _ordering_tables
+from ._cell import (
+    INPUT,
+    INTERIOR_OPS,
+    MAX_EDGES,
+    MAX_VERTICES,
+    OUTPUT,
+    NASBench101Cell,
+    _canonical_matrices,
+    _canonical_op_tuples,
+)
 
 
 def _split_arch(arch, space):
@@ -48,17 +53,22 @@ def _graph_to_matrix(graph, space):
     return matrix, ops
 
 
-# Canonical cells already validated, so that passing canonical cells around (the common
-# case) costs a dict look-up. Bounded: cleared when it would outgrow the whole space.
-_VALIDATED = {}
-_MAX_VALIDATED = 1 << 20
+def _known_canonical(arch):
+    """The canonical cell of a ``(matrix, ops)`` pair that is canonical already, else None.
 
-
-def _remember(cell):
-    if len(_VALIDATED) >= _MAX_VALIDATED:
-        _VALIDATED.clear()
-    _VALIDATED[cell] = cell
-    return cell
+    Two look-ups in the tables of canonical matrices and op tuples, so that a canonical cell
+    passed around (the common case) is not validated again; the cell returned holds the
+    tables' Python ints and strings even when ``arch`` holds equal bools or numpy scalars.
+    """
+    try:
+        matrix, ops = arch
+        canonical_ops = _canonical_op_tuples(len(ops)).get(ops)
+        canonical_matrix = _canonical_matrices(len(ops)).get(matrix)
+    except (TypeError, ValueError):  # not a pair, or unhashable parts (lists, arrays)
+        return None
+    if canonical_ops is None or canonical_matrix is None:
+        return None
+    return NASBench101Cell(canonical_matrix, canonical_ops)
 
 
 def _validate_cell(matrix, ops):
@@ -79,50 +89,7 @@ def _validate_cell(matrix, ops):
     n_edges = sum(map(sum, rows))
     if n_edges > MAX_EDGES:
         raise ValueError(f"too many edges: {n_edges} after pruning, at most {MAX_EDGES} allowed")
-    return _remember(NASBench101Cell(tuple(map(tuple, rows)), ops))
-
-
-@cache
-def _valid_op_tuples(n_vertices):
-    return frozenset(
-        (INPUT, *interior, OUTPUT)
-        for interior in itertools.product(INTERIOR_OPS, repeat=n_vertices - 2)
-    )
-
-
-def _canonical_cells_are_valid(cells, n_vertices):
-    """Vectorised check that cells of one size are valid and already pruned.
-
-    Returns a boolean per cell; False only means "check it one by one".
-    """
-    if not 2 <= n_vertices <= MAX_VERTICES:
-        return np.zeros(len(cells), dtype=bool)
-    try:
-        matrices = np.array([cell.matrix for cell in cells])
-    except ValueError:  # ragged
-        return np.zeros(len(cells), dtype=bool)
-    if matrices.shape != (len(cells), n_vertices, n_vertices) or matrices.dtype.kind != "i":
-        return np.zeros(len(cells), dtype=bool)
-    valid_ops = _valid_op_tuples(n_vertices)
-    ok = np.array(
-        [
-            cell.ops in valid_ops
-            and all(type(op) is str for op in cell.ops)
-            and type(cell.matrix) is tuple
-            and all(type(row) is tuple for row in cell.matrix)
-            for cell in cells
-        ]
-    )
-    flat = matrices.reshape(len(cells), -1)
-    _, lower, _, _ = _ordering_tables(n_vertices)
-    ok &= ((flat == 0) | (flat == 1)).all(axis=1)
-    ok &= ~flat[:, lower].any(axis=1)
-    ok &= flat.sum(axis=1) <= MAX_EDGES
-    # nothing to prune: every vertex but the output has an out-edge, every vertex but the
-    # input an in-edge (vertices are in topological order)
-    ok &= matrices[:, :-1, :].any(axis=2).all(axis=1)
-    ok &= matrices[:, :, 1:].any(axis=1).all(axis=1)
-    return ok
+    return NASBench101Cell(tuple(map(tuple, rows)), ops)
 
 
 def _check_matrix(matrix):
