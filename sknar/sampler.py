@@ -6,14 +6,18 @@ are distributed, decides which of these features tell the top tier apart from th
 tiers, and draws new architectures whose features follow the top tier on those features.
 """
 
-import numbers
 import warnings
+from collections.abc import Iterable
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
+
+from .spaces import SearchSpace
 
 __all__ = ["TierSampler"]
 
@@ -196,7 +200,8 @@ class TierSampler(BaseEstimator):
     Parameters
     ----------
     space : SearchSpace
-        The search space (any object implementing the :mod:`sknar.spaces` protocol).
+        The search space: any :class:`~sknar.spaces.SearchSpace` (see the protocol of
+        :mod:`sknar.spaces`).
     dataset : str, default=None
         Dataset whose macro network the costs refer to (``space.total_cost(arch, dataset)``).
     n_bins : int, default=8
@@ -262,6 +267,23 @@ class TierSampler(BaseEstimator):
     20
     """
 
+    _parameter_constraints: dict = {
+        "space": [SearchSpace],
+        "dataset": [str, None],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "divergence_threshold": [Interval(Real, 0, None, closed="left")],
+        "significance": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "noise": [Interval(Real, 0, 1, closed="both")],
+        "features": [str, list, tuple],
+        "min_tier_size": [Interval(Integral, 1, None, closed="left")],
+        "candidates": [StrOptions({"auto", "enumerate", "rejection"})],
+        "max_enumerate": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_batches": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         space,
@@ -297,39 +319,6 @@ class TierSampler(BaseEstimator):
 
     # --- fit ----------------------------------------------------------------------------
 
-    def _check_params(self):
-        def positive_int(name, minimum):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < minimum:
-                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-
-        positive_int("n_bins", 1)
-        positive_int("min_tier_size", 1)
-        positive_int("max_enumerate", 1)
-        positive_int("batch_size", 1)
-        positive_int("max_batches", 1)
-        positive_int("n_permutations", 1)
-        if self.significance is not None and not (
-            isinstance(self.significance, numbers.Real) and 0.0 < self.significance < 1.0
-        ):
-            raise ValueError(
-                f"significance must be a float in (0, 1) or None, got {self.significance!r}."
-            )
-        if not isinstance(self.noise, numbers.Real) or not 0.0 <= self.noise <= 1.0:
-            raise ValueError(f"noise must be a float in [0, 1], got {self.noise!r}.")
-        if not isinstance(self.divergence_threshold, numbers.Real) or not (
-            0.0 <= self.divergence_threshold
-        ):
-            raise ValueError(
-                "divergence_threshold must be a float >= 0 (Jensen-Shannon divergence in "
-                f"bits), got {self.divergence_threshold!r}."
-            )
-        if self.candidates not in ("auto", "enumerate", "rejection"):
-            raise ValueError(
-                "candidates must be 'auto', 'enumerate' or 'rejection', got "
-                f"{self.candidates!r}."
-            )
-
     def _check_tiers(self, tiers, n_archs):
         tiers = np.asarray(tiers)
         if tiers.ndim != 1 or tiers.shape[0] != n_archs:
@@ -363,6 +352,7 @@ class TierSampler(BaseEstimator):
             )
         return tiers, n_tiers
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, archs, tiers):
         """Learn the per-tier feature histograms and select the separating features.
 
@@ -379,7 +369,6 @@ class TierSampler(BaseEstimator):
         self : TierSampler
             The fitted sampler.
         """
-        self._check_params()
         archs = self.space.validate_all(archs)
         if not archs:
             raise ValueError("archs is empty; fit needs architectures with their tiers.")
@@ -479,6 +468,10 @@ class TierSampler(BaseEstimator):
             chosen.append(index)
         return chosen, blocked
 
+    @validate_params(
+        {"n": [Interval(Integral, 0, None, closed="left")], "exclude": [Iterable]},
+        prefer_skip_nested_validation=True,
+    )
     def sample(self, n, exclude=()):
         """Return ``n`` distinct new architectures, guided by the top tier.
 
@@ -502,8 +495,6 @@ class TierSampler(BaseEstimator):
             If the space cannot supply ``n`` distinct architectures outside ``exclude``.
         """
         check_is_fitted(self, "selected_features_")
-        if not isinstance(n, numbers.Integral) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}.")
         space = self.space
         excluded = {space.hash(arch) for arch in space.validate_all(exclude)}
         rng = check_random_state(self.random_state)

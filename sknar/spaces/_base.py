@@ -8,10 +8,23 @@ model inputs.
 
 import functools
 from abc import ABC, abstractmethod
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+# Every space's drawing, listing and changing methods check these arguments, with
+# scikit-learn's constraints, before their own code runs (see SearchSpace.__init_subclass__).
+_ARGUMENT_CONSTRAINTS = {
+    "sample": {
+        "n": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    "mutate": {"random_state": ["random_state"]},
+    "enumerate": {"verbose": ["verbose"]},
+}
 
 
 class PatchFeatures(NamedTuple):
@@ -89,13 +102,17 @@ class SearchSpace(ABC):
     size = None
 
     def __init_subclass__(cls, **kwargs):
-        # A space's protocol methods read as the protocol's unless they say more.
+        # A space's protocol methods read as the protocol's unless they say more, and check
+        # their common arguments as the protocol's do.
         super().__init_subclass__(**kwargs)
         for name, value in vars(cls).items():
             protocol = getattr(SearchSpace, name, None)
             if callable(value) and not name.startswith("_") and protocol is not None:
                 if not value.__doc__ and protocol.__doc__:
                     value.__doc__ = protocol.__doc__
+        for name in _ARGUMENT_CONSTRAINTS:
+            if name in vars(cls):
+                setattr(cls, name, _checking_arguments(name, vars(cls)[name]))
 
     @property
     def n_ops(self):
@@ -208,6 +225,7 @@ class SearchSpace(ABC):
             Canonical forms.
         """
 
+    @validate_params(_ARGUMENT_CONSTRAINTS["enumerate"], prefer_skip_nested_validation=True)
     def enumerate(self, verbose=False):
         """Iterate over every distinct architecture of the space (canonical forms).
 
@@ -223,6 +241,7 @@ class SearchSpace(ABC):
         """
         raise self._not_implemented("enumerate", "listing the whole space")
 
+    @validate_params(_ARGUMENT_CONSTRAINTS["mutate"], prefer_skip_nested_validation=True)
     def mutate(self, arch, random_state=None):
         """A valid architecture one change away from ``arch``, a different network.
 
@@ -458,6 +477,34 @@ class SearchSpace(ABC):
 
     def __hash__(self):
         return hash((type(self).__name__, tuple(sorted(self._state().items()))))
+
+
+def _checking_arguments(name, method):
+    """``method`` checking the arguments named in ``_ARGUMENT_CONSTRAINTS[name]`` first.
+
+    Bad values raise scikit-learn's ``InvalidParameterError`` (a ValueError and a TypeError)
+    naming the parameter and the method; ``sample`` also refuses to draw more distinct
+    architectures than a space of known size holds.
+    """
+    if name == "sample":
+        method = _within_size(method)
+    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(
+        method
+    )
+
+
+def _within_size(sample):
+    @functools.wraps(sample)
+    def sample_within_size(self, n, *args, **kwargs):
+        size = self.size
+        if size is not None and n > size:
+            raise ValueError(
+                f"cannot draw {n} distinct architectures from {self!r}, which has {size}; "
+                f"n must be at most {size}."
+            )
+        return sample(self, n, *args, **kwargs)
+
+    return sample_within_size
 
 
 def _change_one_op(space, arch, rng):

@@ -113,10 +113,6 @@ class TableSpace(SearchSpace):
         archs : list
             Canonical forms.
         """
-        if not 0 <= n <= len(self.archs):
-            raise ValueError(
-                f"cannot draw {n} distinct architectures from a table of {len(self.archs)}"
-            )
         rng = check_random_state(random_state)
         return [self.archs[i] for i in rng.choice(len(self.archs), size=n, replace=False)]
 

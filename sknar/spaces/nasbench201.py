@@ -446,8 +446,6 @@ class NASBench201Space(SearchSpace):
         >>> len(set(NASBench201Space().sample(5, random_state=0)))
         5
         """
-        if not 0 <= n <= N_ARCHS:
-            raise ValueError(f"n must be between 0 and {N_ARCHS}, got {n}")
         rng = check_random_state(random_state)
         indices = rng.choice(N_ARCHS, size=n, replace=False)
         return [_format_arch_string(self._ops_of_product_index(i)) for i in indices]

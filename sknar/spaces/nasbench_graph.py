@@ -474,8 +474,6 @@ class NASBenchGraphSpace(SearchSpace):
         10
         """
         archs = _all_archs(self._checked_op_set())
-        if not 0 <= n <= len(archs):
-            raise ValueError(f"n must be between 0 and {len(archs)}, got {n}")
         rng = check_random_state(random_state)
         return [archs[i] for i in rng.choice(len(archs), size=n, replace=False)]
 

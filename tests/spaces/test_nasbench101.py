@@ -515,8 +515,10 @@ def test_sample_arguments(space):
     assert space.sample(0) == []
     with pytest.raises(ValueError, match="distribution"):
         space.sample(3, distribution="uniform")
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="'n' parameter of NASBench101Space.sample must be"):
         space.sample(-1)
+    with pytest.raises(ValueError, match="n must be at most 423624"):
+        space.sample(423_625)
 
 
 def test_specs_distribution_favours_pruned_cells(space):

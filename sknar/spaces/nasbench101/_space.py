@@ -240,7 +240,6 @@ class NASBench101Space(SearchSpace):
             draw_one = _draw_random_spec
         else:
             raise ValueError(f"distribution must be 'cells' or 'specs', got {distribution!r}")
-        n = _check_count(n)
         return self._sample_by_rejection(n, draw_one, check_random_state(random_state))
 
     def enumerate(self, verbose=False):
@@ -594,12 +593,6 @@ class NASBench101Space(SearchSpace):
 def _padded_slots(n_vertices):
     """Patch rows of the vertices of an ``n``-vertex cell: the output is always last."""
     return list(range(n_vertices - 1)) + [MAX_VERTICES - 1]
-
-
-def _check_count(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    return int(n)
 
 
 def _flip_edge_or_change_op(space, arch, rng):
