@@ -80,6 +80,7 @@ class TableSpace(SearchSpace):
     total_cost = _delegated("total_cost")
     total_costs = _delegated("total_costs")
     structure_features = _delegated("structure_features")
+    op_code = _delegated("op_code")
     patch_features = _delegated("patch_features")
     to_networkx = _delegated("to_networkx")
     from_networkx = _delegated("from_networkx")

@@ -254,11 +254,6 @@ class NASBenchGraphSpace(SearchSpace):
     def __init__(self, *, op_set="full"):
         self.op_set = op_set
 
-    def __repr__(self):
-        if self.op_set == "full":
-            return "NASBenchGraphSpace()"
-        return f"NASBenchGraphSpace(op_set={self.op_set!r})"
-
     @property
     def op_names(self):
         """The ops of this op set, in op-code order."""
@@ -411,28 +406,6 @@ class NASBenchGraphSpace(SearchSpace):
                 f"{_encode_key(canonical)})"
             )
         return arch
-
-    def op_code(self, op_name):
-        """Integer code of a node op in the op-code patch.
-
-        Parameters
-        ----------
-        op_name : str
-            One of ``op_names``, ``"input"`` or ``"output"``.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
-        >>> space = NASBenchGraphSpace()
-        >>> space.op_code("gat"), space.op_code("output")
-        (1, 11)
-        """
-        codes = {op: i + 1 for i, op in enumerate(self.op_names)}
-        codes["input"] = self.n_ops + 1
-        codes["output"] = self.n_ops + 2
-        if op_name not in codes:
-            raise ValueError(f"unknown op {op_name!r}; expected one of {list(codes)}")
-        return codes[op_name]
 
     # --- drawing and listing -----------------------------------------------------------
 
