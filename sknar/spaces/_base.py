@@ -22,6 +22,7 @@ from ..utils._docstrings import (
     _archs_docstring,
     _dataset_docstring,
     _random_state_docstring,
+    _verbose_docstring,
 )
 
 _docs = Substitution(
@@ -29,6 +30,7 @@ _docs = Substitution(
     archs=_archs_docstring,
     dataset=_dataset_docstring,
     random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
 )
 
 # Every space's drawing, listing and changing methods check these arguments, with
@@ -251,13 +253,13 @@ class SearchSpace(ABC):
         """
 
     @validate_params(_ARGUMENT_CONSTRAINTS["enumerate"], prefer_skip_nested_validation=True)
+    @_docs
     def enumerate(self, verbose=False):
         """Iterate over every distinct architecture of the space (canonical forms).
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Yields
         ------
@@ -538,6 +540,19 @@ class SearchSpace(ABC):
         raise self._not_implemented("from_networkx", "mutate")
 
     # --- shared helpers ----------------------------------------------------------------
+
+    def _sample_listed(self, archs, n, random_state):
+        """``n`` distinct architectures drawn uniformly from the sequence ``archs``."""
+        rng = check_random_state(random_state)
+        return [archs[index] for index in rng.choice(len(archs), size=n, replace=False)]
+
+    def _listed(self, archs, verbose, total=None):
+        """``archs``, behind a progress bar named after the space when ``verbose``."""
+        if not verbose:
+            return archs
+        from tqdm.auto import tqdm
+
+        return tqdm(archs, total=total, desc=f"{self.name} architectures", unit="arch")
 
     def _sample_by_rejection(self, n, draw_one, random_state, max_tries_per_arch=1000):
         """Draw distinct valid architectures with ``draw_one(rng)`` until ``n`` are found.

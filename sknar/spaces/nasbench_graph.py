@@ -15,11 +15,22 @@ from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
-from sklearn.utils import check_random_state
 
+from ..utils._docstrings import Substitution, _random_state_docstring, _verbose_docstring
 from ._base import PatchFeatures, SearchSpace
 
 __all__ = ["GraphArch", "NASBenchGraphSpace"]
+
+_docs = Substitution(
+    arch="""arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any form :meth:`validate` accepts.""",
+    archs="""archs : sequence
+            Architectures in any form :meth:`validate` accepts.""",
+    dataset="""dataset : None
+            Unused: the space's costs do not depend on a dataset.""",
+    random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
+)
 
 GNN_OPS = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
 # The proteins benchmark was only run with these ops.
@@ -266,13 +277,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- what an architecture is -------------------------------------------------------
 
+    @_docs
     def validate(self, arch):
         """Return the canonical :class:`GraphArch` of ``arch``.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Raises
         ------
@@ -348,13 +359,13 @@ class NASBenchGraphSpace(SearchSpace):
             raise ValueError("all four ops are 'skip': the identity network is not in the space")
         return tuple(str(op) for op in ops)
 
+    @_docs
     def key(self, arch):
         """The benchmark's integer key of ``arch`` (``Arch(link, ops).valid_hash()``).
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------
@@ -364,13 +375,13 @@ class NASBenchGraphSpace(SearchSpace):
         """
         return _encode_key(self.validate(arch))
 
+    @_docs
     def hash(self, arch):
         """``str(key(arch))``.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------
@@ -409,13 +420,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- drawing and listing -----------------------------------------------------------
 
+    @_docs
     def enumerate(self, verbose=False):
         """Yield every canonical architecture once, in increasing key order.
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Examples
         --------
@@ -423,48 +434,25 @@ class NASBenchGraphSpace(SearchSpace):
         >>> sum(1 for _ in NASBenchGraphSpace().enumerate())
         26206
         """
-        archs = _all_archs(self._checked_op_set())
-        if verbose:
-            from tqdm.auto import tqdm
-
-            archs = tqdm(archs, desc="NAS-Bench-Graph architectures")
-        yield from archs
+        yield from self._listed(_all_archs(self._checked_op_set()), verbose)
 
     def sample(self, n, random_state=None):
-        """Draw ``n`` distinct canonical architectures uniformly.
-
-        Parameters
-        ----------
-        n : int
-            Number of architectures, at most the size of the space.
-        random_state : int, RandomState instance or None, default=None
-            Seed or generator of the draw.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
-        >>> len(set(NASBenchGraphSpace().sample(10, random_state=0)))
-        10
-        """
-        archs = _all_archs(self._checked_op_set())
-        rng = check_random_state(random_state)
-        return [archs[i] for i in rng.choice(len(archs), size=n, replace=False)]
+        return self._sample_listed(_all_archs(self._checked_op_set()), n, random_state)
 
     @property
     def size(self):
         """Number of canonical architectures of the op set (26,206 for ``"full"``)."""
         return len(_all_archs(self._checked_op_set()))
 
+    @_docs
     def mutate(self, arch, random_state=None):
         """The architecture with one slot's op or, for a slot after the first, its input
         changed.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
 
         Returns
         -------
@@ -483,15 +471,14 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- costs -------------------------------------------------------------------------
 
+    @_docs
     def cost_features(self, arch, dataset=None):
         """Empty cost arrays of shape (0, 6): the benchmark publishes no per-op costs.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        dataset : None
-            Unused: the space has no dataset-dependent costs.
+        %(arch)s
+        %(dataset)s
 
         Examples
         --------
@@ -503,15 +490,14 @@ class NASBenchGraphSpace(SearchSpace):
         empty = np.zeros((0, N_NODES), dtype=np.int64)
         return {"flops": empty, "params": empty.copy()}
 
+    @_docs
     def total_cost(self, arch, dataset=None):
         """Not available: the parameter counts depend on the dataset's hyper-parameters.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        dataset : None
-            Unused.
+        %(arch)s
+        %(dataset)s
 
         Raises
         ------
@@ -523,13 +509,13 @@ class NASBenchGraphSpace(SearchSpace):
             "the 'params' field of load_nasbench_graph"
         )
 
+    @_docs
     def structure_features(self, arch):
         """Counts used by samplers.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Returns
         -------
@@ -559,15 +545,14 @@ class NASBenchGraphSpace(SearchSpace):
             features[f"n_{op}"] = arch.ops.count(op)
         return features
 
+    @_docs
     def patch_features(self, archs, dataset=None):
         """NAR patches: the op-code patch (n, 6, 6) and empty cost patches (n, 0, 6, 6).
 
         Parameters
         ----------
-        archs : sequence
-            Architectures in any accepted form.
-        dataset : None
-            Unused.
+        %(archs)s
+        %(dataset)s
 
         Examples
         --------
@@ -595,13 +580,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- graphs ------------------------------------------------------------------------
 
+    @_docs
     def to_networkx(self, arch):
         """Nodes 0 (input), 1-4 (slots), 5 (output), each with an ``op`` attribute.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------

@@ -6,6 +6,7 @@ __all__ = [
     "_archs_docstring",
     "_dataset_docstring",
     "_random_state_docstring",
+    "_verbose_docstring",
 ]
 
 
@@ -54,3 +55,6 @@ _dataset_docstring = """dataset : str, default=None
 
 _random_state_docstring = """random_state : int, RandomState instance or None, default=None
             Seed of the draw; an int gives the same result on every call."""
+
+_verbose_docstring = """verbose : bool, default=False
+            Show a progress bar."""

@@ -213,3 +213,11 @@ def test_memos_are_not_part_of_a_space(space):
     if not isinstance(space, TableSpace):  # a table is equal only to itself
         fresh = type(space)(**{k: v for k, v in vars(space).items() if not k.startswith("_")})
         assert fresh == space and hash(fresh) == hash(space)
+
+
+def test_enumerate_shows_progress_only_when_asked(capsys):
+    space = NASBenchGraphSpace(op_set="proteins")
+    assert len(list(space.enumerate())) == 2021
+    assert capsys.readouterr().err == ""
+    assert len(list(space.enumerate(verbose=True))) == 2021
+    assert "nasbench_graph architectures" in capsys.readouterr().err

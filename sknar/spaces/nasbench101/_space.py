@@ -4,6 +4,7 @@ import networkx as nx
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ...utils._docstrings import Substitution, _random_state_docstring, _verbose_docstring
 from .._base import PatchFeatures, SearchSpace
 from ._cell import _OP_CODES, INTERIOR_OPS, MAX_VERTICES, _group_by_size
 from ._costs import (
@@ -19,6 +20,17 @@ from ._hashing import _benchmark_permutation, _official_hash, _permute_cell
 from ._validation import _graph_to_matrix, _known_canonical, _split_arch, _validate_cell
 
 __all__ = ["NASBench101Space"]
+
+_docs = Substitution(
+    arch="""arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+            A cell in any of the forms listed in the class docstring.""",
+    archs="""archs : sequence
+            Cells in any form :meth:`validate` accepts.""",
+    dataset="""dataset : None or "cifar10", default=None
+            The benchmark has only the CIFAR-10 network.""",
+    random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
+)
 
 
 class NASBench101Space(SearchSpace):
@@ -101,13 +113,13 @@ class NASBench101Space(SearchSpace):
 
     # --- what an architecture is -------------------------------------------------------
 
+    @_docs
     def validate(self, arch):
         """Return the canonical (pruned) cell of ``arch``.
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
-            The cell in one of the forms listed in the class docstring.
+        %(arch)s
 
         Returns
         -------
@@ -135,6 +147,7 @@ class NASBench101Space(SearchSpace):
         matrix, ops = _split_arch(arch, self)
         return _validate_cell(matrix, ops)
 
+    @_docs
     def hash(self, arch):
         """Official NAS-Bench-101 module hash of ``arch`` (``graph_util.hash_module``).
 
@@ -143,7 +156,7 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+        %(arch)s
 
         Returns
         -------
@@ -163,6 +176,7 @@ class NASBench101Space(SearchSpace):
         """
         return self._memoized(_official_hash, self.hash_memo_size)(self.validate(arch))
 
+    @_docs
     def benchmark_order(self, arch):
         """The cell with its vertices in the order of the network the benchmark trained.
 
@@ -175,7 +189,7 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+        %(arch)s
 
         Returns
         -------
@@ -197,6 +211,7 @@ class NASBench101Space(SearchSpace):
 
     # --- drawing and listing -----------------------------------------------------------
 
+    @_docs
     def sample(self, n, random_state=None, *, distribution="cells"):
         """Draw ``n`` distinct valid cells.
 
@@ -204,8 +219,7 @@ class NASBench101Space(SearchSpace):
         ----------
         n : int
             Number of cells to draw.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
+        %(random_state)s
         distribution : {"cells", "specs"}, default="cells"
             ``"cells"`` draws uniformly over the 423,624 distinct cells of the space (each
             hash class equally likely), without enumerating it: a labelled full DAG is drawn
@@ -242,6 +256,7 @@ class NASBench101Space(SearchSpace):
             raise ValueError(f"distribution must be 'cells' or 'specs', got {distribution!r}")
         return self._sample_by_rejection(n, draw_one, check_random_state(random_state))
 
+    @_docs
     def enumerate(self, verbose=False):
         """Iterate over the 423,624 distinct cells of the space.
 
@@ -253,8 +268,7 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Yields
         ------
@@ -267,13 +281,9 @@ class NASBench101Space(SearchSpace):
         >>> first.ops
         ('input', 'output')
         """
-        cells = _enumerate_cells()
-        if verbose:
-            from tqdm.auto import tqdm
+        yield from self._listed(_enumerate_cells(), verbose, total=self.size)
 
-            cells = tqdm(cells, desc="NAS-Bench-101 cells", unit="cell")
-        yield from cells
-
+    @_docs
     def mutate(self, arch, random_state=None):
         """The cell with one edge flipped or one interior op changed.
 
@@ -283,10 +293,8 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        arch : NASBench101Cell, (matrix, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
 
         Returns
         -------
@@ -305,6 +313,7 @@ class NASBench101Space(SearchSpace):
 
     # --- costs -------------------------------------------------------------------------
 
+    @_docs
     def cost_features(self, arch, dataset=None):
         """Per-vertex FLOPs and trainable parameters of each of the 9 cells.
 
@@ -320,9 +329,8 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
-        dataset : None or "cifar10", default=None
-            The benchmark has only the CIFAR-10 network.
+        %(arch)s
+        %(dataset)s
 
         Returns
         -------
@@ -343,13 +351,14 @@ class NASBench101Space(SearchSpace):
         costs = _cell_costs(self.validate(arch))
         return {"flops": costs.flops, "params": costs.params}
 
+    @_docs
     def total_cost(self, arch, dataset=None):
         """FLOPs and trainable parameters of the whole CIFAR-10 network.
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
-        dataset : None or "cifar10", default=None
+        %(arch)s
+        %(dataset)s
 
         Returns
         -------
@@ -368,28 +377,6 @@ class NASBench101Space(SearchSpace):
         return {"flops": costs.total_flops, "params": costs.total_params}
 
     def total_costs(self, archs, dataset=None):
-        """Whole-network FLOPs and parameters of a batch of cells (vectorised).
-
-        Parameters
-        ----------
-        archs : sequence
-            Cells in any form :meth:`validate` accepts.
-        dataset : None or "cifar10", default=None
-
-        Returns
-        -------
-        flops, params : ndarray of shape (n_archs,), int64
-            As :meth:`total_cost` for each cell; ``params`` are the benchmark's
-            ``trainable_parameters``.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench101 import NASBench101Space
-        >>> flops, params = NASBench101Space().total_costs(
-        ...     [([[0, 1], [0, 0]], ["input", "output"])])
-        >>> params.tolist()
-        [882570]
-        """
         _check_dataset(dataset)
         cells = self.validate_all(archs)
         flops = np.full(len(cells), _FIXED_FLOPS, dtype=np.int64)
@@ -401,12 +388,13 @@ class NASBench101Space(SearchSpace):
             params[rows] += group_params.sum(axis=(1, 2))
         return flops, params
 
+    @_docs
     def trainable_parameters(self, arch):
         """Number of trainable parameters of the network, as the official benchmark counts.
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+        %(arch)s
 
         Returns
         -------
@@ -420,12 +408,13 @@ class NASBench101Space(SearchSpace):
         """
         return _cell_costs(self.validate(arch)).total_params
 
+    @_docs
     def structure_features(self, arch):
         """Counts of vertices, edges and of each op.
 
         Parameters
         ----------
-        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+        %(arch)s
 
         Returns
         -------
@@ -471,6 +460,7 @@ class NASBench101Space(SearchSpace):
                 f"unknown op {op_name!r}; expected one of {sorted(_OP_CODES)}"
             ) from None
 
+    @_docs
     def patch_features(self, archs, dataset=None):
         """Raw NAR patches of a batch of cells.
 
@@ -482,9 +472,8 @@ class NASBench101Space(SearchSpace):
 
         Parameters
         ----------
-        archs : sequence
-            Cells in any form :meth:`validate` accepts.
-        dataset : None or "cifar10", default=None
+        %(archs)s
+        %(dataset)s
 
         Returns
         -------
@@ -532,13 +521,13 @@ class NASBench101Space(SearchSpace):
 
     # --- graphs ------------------------------------------------------------------------
 
+    @_docs
     def to_networkx(self, arch):
         """The cell as a DiGraph with nodes ``0..n-1`` carrying an ``op`` attribute.
 
         Parameters
         ----------
-        arch : architecture
-            Any form :meth:`validate` accepts.
+        %(arch)s
 
         Returns
         -------
