@@ -15,11 +15,16 @@ its validation accuracy", and searches the space with a budget.
 # A cell has an input node, four operation nodes and an output node. Operation node ``i``
 # reads the input or one earlier operation node and applies a ``conv3x3``, ``conv5x5``,
 # ``maxpool`` or ``identity``; the output sums the nodes no other node reads. An architecture is
-# the tuple of ``(predecessor, op)`` pairs, or the equivalent networkx graph. Of the
-# ``4 * 8 * 12 * 16 = 6144`` tuples, 1,499 are distinct networks (swapping two branches that
-# read the same node changes nothing), and ``hash`` says which. Each is one cell of a network
-# with 16 channels at 32x32 resolution, which gives every operation node its FLOPs and
-# parameter count.
+# the tuple of ``(predecessor, op)`` pairs. Of the ``4 * 8 * 12 * 16 = 6144`` tuples, 1,499
+# are distinct networks (swapping two branches that read the same node changes nothing), and
+# ``hash`` says which. Each is one cell of a network with 16 channels at 32x32 resolution,
+# which gives every operation node its FLOPs and parameter count.
+#
+# A space must say what an architecture is (``validate``, ``hash``) and how to draw one
+# (``sample``). With the cell as a networkx graph (``to_networkx``, ``from_networkx``) and
+# the costs of its nodes (``cost_features``), the protocol's defaults supply the rest that
+# the library uses: mutation, structure features, whole-network costs and the NAR patches
+# that :class:`~sknar.encoding.NARFeatureEncoder` encodes. ``enumerate`` lists the space.
 import itertools
 import zlib
 
@@ -33,7 +38,7 @@ from sknar.metrics import kendall_tau
 from sknar.ranker import NARRanker
 from sknar.sampler import TierSampler
 from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
-from sknar.spaces import PatchFeatures, SearchSpace
+from sknar.spaces import SearchSpace
 
 OPS = ("conv3x3", "conv5x5", "maxpool", "identity")
 KERNEL = {"conv3x3": 3, "conv5x5": 5, "maxpool": 0, "identity": 0}
@@ -52,8 +57,6 @@ class ChainCellSpace(SearchSpace):
 
     # -- what an architecture is -----------------------------------------------------
     def validate(self, arch):
-        if isinstance(arch, nx.DiGraph):
-            return self.from_networkx(arch)
         try:
             pairs = tuple((int(pred), str(op)) for pred, op in arch)
         except (TypeError, ValueError) as exc:
@@ -80,15 +83,6 @@ class ChainCellSpace(SearchSpace):
         return canonical(INPUT)
 
     # -- drawing and listing ---------------------------------------------------------
-    def enumerate(self, verbose=False):
-        choices = [itertools.product(range(node), OPS) for node in range(1, N_OP_NODES + 1)]
-        seen = set()
-        for arch in itertools.product(*choices):
-            key = self.hash(arch)
-            if key not in seen:
-                seen.add(key)
-                yield arch
-
     def sample(self, n, random_state=None):
         def draw_one(rng):  # rng is a numpy RandomState
             return tuple(
@@ -98,51 +92,20 @@ class ChainCellSpace(SearchSpace):
 
         return self._sample_by_rejection(n, draw_one, random_state)
 
-    # -- costs -----------------------------------------------------------------------
-    def cost_features(self, arch, dataset=None):
-        params = [KERNEL[op] ** 2 * CHANNELS * CHANNELS for _, op in self.validate(arch)]
-        flops = [p * RESOLUTION * RESOLUTION for p in params]
-        return {"flops": np.array([flops]), "params": np.array([params])}
+    def enumerate(self, verbose=False):
+        choices = [itertools.product(range(node), OPS) for node in range(1, N_OP_NODES + 1)]
+        seen = set()
+        for arch in itertools.product(*choices):
+            key = self.hash(arch)
+            if key not in seen:
+                seen.add(key)
+                yield arch
 
-    def total_cost(self, arch, dataset=None):
-        costs = self.cost_features(arch)
-        return {"flops": int(costs["flops"].sum()), "params": int(costs["params"].sum())}
-
-    def structure_features(self, arch):
-        pairs = self.validate(arch)
-        graph = self.to_networkx(pairs)
-        features = {
-            "n_nodes": graph.number_of_nodes(),
-            "n_edges": graph.number_of_edges(),
-            "depth": nx.dag_longest_path_length(graph),
-        }
-        for op in OPS:
-            features[f"n_{op}"] = sum(node_op == op for _, node_op in pairs)
-        return features
-
-    def patch_features(self, archs, dataset=None):
-        size = self.max_nodes
-        ops = np.zeros((len(archs), size, size))
-        flops = np.zeros((len(archs), 1, size, size))
-        params = np.zeros((len(archs), 1, size, size))
-        for index, arch in enumerate(self.validate_all(archs)):
-            graph = self.to_networkx(arch)
-            costs = self.cost_features(arch)
-            for source, target in graph.edges:
-                # Node-op space: an edge carries the op of the node it leads to.
-                op = graph.nodes[target]["op"]
-                ops[index, source, target] = OPS.index(op) + 1 if op in OPS else len(OPS) + 1
-                if target != OUTPUT:
-                    flops[index, 0, source, target] = costs["flops"][0, target - 1]
-                    params[index, 0, source, target] = costs["params"][0, target - 1]
-        return PatchFeatures(ops=ops, flops=flops, params=params)
-
-    # -- graphs ----------------------------------------------------------------------
+    # -- graphs and costs ------------------------------------------------------------
     def to_networkx(self, arch):
-        pairs = self.validate(arch) if not isinstance(arch, tuple) else arch
         graph = nx.DiGraph()
         graph.add_node(INPUT, op="input")
-        for node, (pred, op) in enumerate(pairs, start=1):
+        for node, (pred, op) in enumerate(self.validate(arch), start=1):
             graph.add_node(node, op=op)
             graph.add_edge(pred, node)
         graph.add_node(OUTPUT, op="output")
@@ -159,6 +122,19 @@ class ChainCellSpace(SearchSpace):
                 raise ValueError(f"node {node} must read exactly one node, reads {preds}")
             pairs.append((preds[0], graph.nodes[node]["op"]))
         return self.validate(pairs)
+
+    def cost_features(self, arch, dataset=None):
+        # One cell; a column per node of the graph (input and output cost nothing).
+        params = [KERNEL[op] ** 2 * CHANNELS * CHANNELS for _, op in self.validate(arch)]
+        params = [0, *params, 0]
+        flops = [p * RESOLUTION * RESOLUTION for p in params]
+        return {"flops": np.array([flops]), "params": np.array([params])}
+
+    def structure_features(self, arch):
+        # The default counts nodes, edges and ops; the depth matters in this space too.
+        features = super().structure_features(arch)
+        features["depth"] = nx.dag_longest_path_length(self.to_networkx(arch))
+        return features
 
 
 space = ChainCellSpace()
@@ -212,7 +188,7 @@ print(f"Kendall tau on the whole space: {kendall_tau(truth, ranker.predict(archs
 # Each search may call the oracle 60 times. Tier search evaluates 20 random cells, then in
 # every round lets the tier sampler propose 150 candidates, ranks them and evaluates the best
 # 8. Random search and regularized evolution get the same oracle and budget; evolution mutates
-# node ops through ``to_networkx``, which the protocol provides.
+# node ops through the graph, which is the protocol's default ``mutate``.
 budget = 60
 searches = {
     "tier search (NAR)": TierSearch(

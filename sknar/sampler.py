@@ -6,14 +6,18 @@ are distributed, decides which of these features tell the top tier apart from th
 tiers, and draws new architectures whose features follow the top tier on those features.
 """
 
-import numbers
 import warnings
+from collections.abc import Iterable
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
+
+from .spaces import SearchSpace
 
 __all__ = ["TierSampler"]
 
@@ -150,28 +154,6 @@ class _Pool:
         return len(self.archs)
 
 
-_POOL_CACHE = {}
-_POOL_CACHE_SIZE = 4
-
-
-def _enumerated_pool(space, dataset, names):
-    """The whole space with its features, computed once per (space, dataset, features)."""
-    try:
-        key = (space, dataset, tuple(names))
-        hash(key)
-    except TypeError:
-        key = None
-    if key is not None and key in _POOL_CACHE:
-        return _POOL_CACHE[key]
-    pool = _Pool(names)
-    pool.extend(space, list(space.enumerate()), dataset)
-    if key is not None:
-        if len(_POOL_CACHE) >= _POOL_CACHE_SIZE:
-            _POOL_CACHE.pop(next(iter(_POOL_CACHE)))
-        _POOL_CACHE[key] = pool
-    return pool
-
-
 # --- the sampler ------------------------------------------------------------------------
 
 
@@ -201,9 +183,11 @@ class TierSampler(BaseEstimator):
 
     The candidates of guided draws come from one of two sources (``candidates``):
 
-    - ``"enumerate"``: the whole space, listed once with ``space.enumerate()`` and kept in a
-      process-wide cache with its features, so each call filters the enumerated space by bin
-      (exact; meant for small spaces such as NAS-Bench-201 or NAS-Bench-Graph);
+    - ``"enumerate"``: the whole space, listed with ``space.enumerate()`` at the first
+      ``sample`` call after ``fit`` and kept with its features on the fitted sampler until
+      the next ``fit`` (copies and pickles of the sampler leave it out), so each call
+      filters the enumerated space by bin (exact; meant for small spaces such as
+      NAS-Bench-201 or NAS-Bench-Graph, whose listing takes about a second);
     - ``"rejection"``: uniform draws of ``batch_size`` architectures from ``space.sample``,
       accumulated during one call; a drawn bin combination with no match among them makes the
       sampler draw another batch (at most ``max_batches`` per call) before the combination is
@@ -216,7 +200,8 @@ class TierSampler(BaseEstimator):
     Parameters
     ----------
     space : SearchSpace
-        The search space (any object implementing the :mod:`sknar.spaces` protocol).
+        The search space: any :class:`~sknar.spaces.SearchSpace` (see the protocol of
+        :mod:`sknar.spaces`).
     dataset : str, default=None
         Dataset whose macro network the costs refer to (``space.total_cost(arch, dataset)``).
     n_bins : int, default=8
@@ -282,6 +267,23 @@ class TierSampler(BaseEstimator):
     20
     """
 
+    _parameter_constraints: dict = {
+        "space": [SearchSpace],
+        "dataset": [str, None],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "divergence_threshold": [Interval(Real, 0, None, closed="left")],
+        "significance": [Interval(Real, 0, 1, closed="neither"), None],
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "noise": [Interval(Real, 0, 1, closed="both")],
+        "features": [str, list, tuple],
+        "min_tier_size": [Interval(Integral, 1, None, closed="left")],
+        "candidates": [StrOptions({"auto", "enumerate", "rejection"})],
+        "max_enumerate": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_batches": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         space,
@@ -317,39 +319,6 @@ class TierSampler(BaseEstimator):
 
     # --- fit ----------------------------------------------------------------------------
 
-    def _check_params(self):
-        def positive_int(name, minimum):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < minimum:
-                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-
-        positive_int("n_bins", 1)
-        positive_int("min_tier_size", 1)
-        positive_int("max_enumerate", 1)
-        positive_int("batch_size", 1)
-        positive_int("max_batches", 1)
-        positive_int("n_permutations", 1)
-        if self.significance is not None and not (
-            isinstance(self.significance, numbers.Real) and 0.0 < self.significance < 1.0
-        ):
-            raise ValueError(
-                f"significance must be a float in (0, 1) or None, got {self.significance!r}."
-            )
-        if not isinstance(self.noise, numbers.Real) or not 0.0 <= self.noise <= 1.0:
-            raise ValueError(f"noise must be a float in [0, 1], got {self.noise!r}.")
-        if not isinstance(self.divergence_threshold, numbers.Real) or not (
-            0.0 <= self.divergence_threshold
-        ):
-            raise ValueError(
-                "divergence_threshold must be a float >= 0 (Jensen-Shannon divergence in "
-                f"bits), got {self.divergence_threshold!r}."
-            )
-        if self.candidates not in ("auto", "enumerate", "rejection"):
-            raise ValueError(
-                "candidates must be 'auto', 'enumerate' or 'rejection', got "
-                f"{self.candidates!r}."
-            )
-
     def _check_tiers(self, tiers, n_archs):
         tiers = np.asarray(tiers)
         if tiers.ndim != 1 or tiers.shape[0] != n_archs:
@@ -383,6 +352,7 @@ class TierSampler(BaseEstimator):
             )
         return tiers, n_tiers
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, archs, tiers):
         """Learn the per-tier feature histograms and select the separating features.
 
@@ -399,7 +369,6 @@ class TierSampler(BaseEstimator):
         self : TierSampler
             The fitted sampler.
         """
-        self._check_params()
         archs = self.space.validate_all(archs)
         if not archs:
             raise ValueError("archs is empty; fit needs architectures with their tiers.")
@@ -432,7 +401,13 @@ class TierSampler(BaseEstimator):
             if self.divergences_[name] >= self.divergence_threshold
             and self.divergences_[name] > self.null_divergences_[name]
         ]
+        self._pool = None
         return self
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_pool", None)
+        return state
 
     def _null_divergence(self, top_bins, bottom_bins, n_feature_bins, rng):
         """Upper ``1 - significance`` quantile of the divergence under shuffled groups."""
@@ -493,6 +468,10 @@ class TierSampler(BaseEstimator):
             chosen.append(index)
         return chosen, blocked
 
+    @validate_params(
+        {"n": [Interval(Integral, 0, None, closed="left")], "exclude": [Iterable]},
+        prefer_skip_nested_validation=True,
+    )
     def sample(self, n, exclude=()):
         """Return ``n`` distinct new architectures, guided by the top tier.
 
@@ -516,8 +495,6 @@ class TierSampler(BaseEstimator):
             If the space cannot supply ``n`` distinct architectures outside ``exclude``.
         """
         check_is_fitted(self, "selected_features_")
-        if not isinstance(n, numbers.Integral) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}.")
         space = self.space
         excluded = {space.hash(arch) for arch in space.validate_all(exclude)}
         rng = check_random_state(self.random_state)
@@ -526,8 +503,15 @@ class TierSampler(BaseEstimator):
             return self._sample_enumerated(n, n_guided, excluded, rng)
         return self._sample_by_rejection(n, n_guided, excluded, rng)
 
+    def _enumerated_pool(self):
+        """The whole space with its features, listed at the first draw after ``fit``."""
+        if getattr(self, "_pool", None) is None:
+            self._pool = _Pool(self.feature_names_)
+            self._pool.extend(self.space, list(self.space.enumerate()), self.dataset)
+        return self._pool
+
     def _sample_enumerated(self, n, n_guided, excluded, rng):
-        pool = _enumerated_pool(self.space, self.dataset, self.feature_names_)
+        pool = self._enumerated_pool()
         blocked = np.fromiter((key in excluded for key in pool.hashes), bool, len(pool))
         n_available = int((~blocked).sum())
         if n_available < n:

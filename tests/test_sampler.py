@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknar.sampler import TierSampler
 from sknar.tiers import TierTransformer
@@ -151,6 +152,38 @@ def test_noise_one_is_uniform_and_no_selected_feature_is_uniform(fitted):
     assert np.mean(guided) > 3.0
 
 
+def test_enumerated_space_is_listed_once_per_fit_and_kept_on_the_sampler():
+    space = SmallToySpace()
+    listings = []
+    enumerate_space = space.enumerate
+
+    def counting_enumerate(verbose=False):
+        listings.append(verbose)
+        return enumerate_space(verbose)
+
+    space.enumerate = counting_enumerate
+    archs = space.sample(100, random_state=0)
+    sampler = TierSampler(space, random_state=0).fit(archs, toy_tiers(space, archs))
+    first = sampler.sample(20, exclude=archs)
+    assert sampler.sample(20, exclude=archs) == first and len(listings) == 1
+    sampler.fit(archs, toy_tiers(space, archs))
+    assert sampler.sample(20, exclude=archs) == first and len(listings) == 2
+
+
+def test_copies_of_a_sampler_leave_the_listed_space_out():
+    import pickle
+
+    space = SmallToySpace()
+    archs = space.sample(100, random_state=0)
+    sampler = TierSampler(space, random_state=0).fit(archs, toy_tiers(space, archs))
+    first = sampler.sample(20, exclude=archs)
+    assert len(sampler._pool) == 729
+    for copied in (pickle.loads(pickle.dumps(sampler)), clone(sampler)):
+        assert "_pool" not in vars(copied)
+    copied = pickle.loads(pickle.dumps(sampler))
+    assert copied.sample(20, exclude=archs) == first
+
+
 def test_sample_raises_when_space_is_exhausted():
     space = SmallToySpace()
     archs = space.sample(100, random_state=0)
@@ -194,18 +227,50 @@ def test_fit_rejects_bad_tiers(tiers, message):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"noise": 1.5}, "noise must be"),
-        ({"n_bins": 0}, "n_bins must be"),
-        ({"features": ("depth",)}, "unknown feature 'depth'"),
-        ({"candidates": "all"}, "candidates must be"),
-        ({"significance": 1.0}, "significance must be"),
+        ({"space": "chain"}, "'space' parameter of TierSampler must be an instance of"),
+        ({"dataset": 10}, "'dataset' parameter of TierSampler must be an instance of 'str'"),
+        ({"n_bins": 0}, r"'n_bins' parameter of TierSampler must be an int in the range \[1,"),
+        ({"n_bins": 2.5}, r"'n_bins' parameter of TierSampler must be an int in the range"),
+        ({"divergence_threshold": -0.1}, r"'divergence_threshold' parameter .* \[0.0, inf\)"),
+        ({"significance": 1.0}, r"'significance' parameter .* range \(0.0, 1.0\) or None"),
+        ({"n_permutations": 0}, "'n_permutations' parameter of TierSampler must be an int"),
+        ({"noise": 1.5}, r"'noise' parameter of TierSampler must be a float in the range \[0.0"),
+        ({"features": {"flops"}}, "'features' parameter of TierSampler must be an instance"),
+        ({"min_tier_size": 0}, "'min_tier_size' parameter of TierSampler must be an int"),
+        ({"candidates": "all"}, "'candidates' parameter of TierSampler must be a str among"),
+        ({"max_enumerate": 0}, "'max_enumerate' parameter of TierSampler must be an int"),
+        ({"batch_size": 0}, "'batch_size' parameter of TierSampler must be an int"),
+        ({"max_batches": -1}, "'max_batches' parameter of TierSampler must be an int"),
+        ({"random_state": "seed"}, "'random_state' parameter of TierSampler must be an int"),
     ],
 )
 def test_fit_rejects_bad_params(params, message):
     space = SmallToySpace()
     archs = space.sample(12, random_state=0)
-    with pytest.raises(ValueError, match=message):
-        TierSampler(space, **params).fit(archs, np.arange(12) % 2)
+    with pytest.raises(InvalidParameterError, match=message):
+        TierSampler(space).set_params(**params).fit(archs, np.arange(12) % 2)
+
+
+def test_fit_rejects_an_unknown_feature():
+    space = SmallToySpace()
+    archs = space.sample(12, random_state=0)
+    with pytest.raises(ValueError, match="unknown feature 'depth'"):
+        TierSampler(space, features=("depth",)).fit(archs, np.arange(12) % 2)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((1.5,), r"'n' parameter of TierSampler.sample must be an int in the range \[0, inf\)"),
+        (("3",), r"'n' parameter of TierSampler.sample must be an int .* Got '3' instead"),
+        ((-1,), r"'n' parameter of TierSampler.sample must be an int .* Got -1 instead"),
+        ((3, 5), "'exclude' parameter of TierSampler.sample must be an instance of"),
+    ],
+)
+def test_sample_rejects_bad_arguments(fitted, args, message):
+    sampler, _ = fitted
+    with pytest.raises(InvalidParameterError, match=message):
+        sampler.sample(*args)
 
 
 def test_fit_names_invalid_architecture():

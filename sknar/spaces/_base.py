@@ -6,11 +6,43 @@ costs in the macro network. Spaces know nothing of torch; encoders turn what the
 model inputs.
 """
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils._docstrings import (
+    Substitution,
+    _arch_docstring,
+    _archs_docstring,
+    _dataset_docstring,
+    _random_state_docstring,
+    _verbose_docstring,
+)
+
+_docs = Substitution(
+    arch=_arch_docstring,
+    archs=_archs_docstring,
+    dataset=_dataset_docstring,
+    random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
+)
+
+# Every space's drawing, listing and changing methods check these arguments, with
+# scikit-learn's constraints, before their own code runs (see SearchSpace.__init_subclass__).
+_ARGUMENT_CONSTRAINTS = {
+    "sample": {
+        "n": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    "mutate": {"random_state": ["random_state"]},
+    "enumerate": {"verbose": ["verbose"]},
+}
 
 
 class PatchFeatures(NamedTuple):
@@ -46,13 +78,22 @@ class SearchSpace(ABC):
 
     A subclass sets the class attributes below and implements the three abstract methods,
     :meth:`validate`, :meth:`hash` and :meth:`sample`; that is enough for random search and
-    the graph-free parts of the library. Everything else has a default: :meth:`mutate`
-    changes one op through :meth:`to_networkx`, :meth:`total_costs` loops over
-    :meth:`total_cost`, :attr:`size` is None (unknown). The remaining methods raise
-    :class:`NotImplementedError` naming the space until the subclass provides them; each one
-    names the features that need it (:meth:`patch_features` for
-    :class:`~sknar.encoding.NARFeatureEncoder`, :meth:`to_networkx` for the graph encoders,
-    costs and structure for :class:`~sknar.sampler.TierSampler`).
+    the graph-free parts of the library. Two more methods open the rest: :meth:`to_networkx`
+    (with :meth:`from_networkx`) and :meth:`cost_features`. Everything else has a default
+    built on them: :meth:`mutate` changes one op of the graph, :meth:`structure_features`
+    counts its nodes, edges and ops, :meth:`patch_features` lays graph and costs out as NAR
+    patches with the codes of :meth:`op_code`, :meth:`total_cost` sums the per-cell costs and
+    :meth:`total_costs` loops over it; :attr:`size` is None (unknown) and the representation
+    shows the constructor's arguments that are not defaults. A method whose space lacks what
+    it needs raises :class:`NotImplementedError` naming the space and the features that need
+    it (:meth:`enumerate` for listing the space, the graphs for the graph encoders and
+    :meth:`mutate`, the costs for :class:`~sknar.sampler.TierSampler`'s cost features).
+
+    The arguments shared by every space, ``n`` and ``random_state`` of :meth:`sample`,
+    ``random_state`` of :meth:`mutate` and ``verbose`` of :meth:`enumerate`, are checked
+    before a space's own code runs: a bad value raises scikit-learn's
+    ``InvalidParameterError`` naming the parameter, and ``sample`` refuses to draw more
+    architectures than a space of known :attr:`size` holds.
 
     Attributes
     ----------
@@ -88,13 +129,17 @@ class SearchSpace(ABC):
     size = None
 
     def __init_subclass__(cls, **kwargs):
-        # A space's protocol methods read as the protocol's unless they say more.
+        # A space's protocol methods read as the protocol's unless they say more, and check
+        # their common arguments as the protocol's do.
         super().__init_subclass__(**kwargs)
         for name, value in vars(cls).items():
             protocol = getattr(SearchSpace, name, None)
             if callable(value) and not name.startswith("_") and protocol is not None:
                 if not value.__doc__ and protocol.__doc__:
                     value.__doc__ = protocol.__doc__
+        for name in _ARGUMENT_CONSTRAINTS:
+            if name in vars(cls):
+                setattr(cls, name, _checking_arguments(name, vars(cls)[name]))
 
     @property
     def n_ops(self):
@@ -111,13 +156,13 @@ class SearchSpace(ABC):
     # --- what an architecture is -------------------------------------------------------
 
     @abstractmethod
+    @_docs
     def validate(self, arch):
         """Return the canonical form of ``arch`` or raise a ValueError saying what is wrong.
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
+        %(arch)s
 
         Returns
         -------
@@ -126,26 +171,26 @@ class SearchSpace(ABC):
         """
 
     @abstractmethod
+    @_docs
     def hash(self, arch):
         """Return a string that is equal for two architectures iff they are the same network.
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
+        %(arch)s
 
         Returns
         -------
         key : str
         """
 
+    @_docs
     def validate_all(self, archs):
         """Validate a sequence, naming the index of the first bad architecture in the error.
 
         Parameters
         ----------
-        archs : iterable
-            Architectures in any form :meth:`validate` accepts.
+        %(archs)s
 
         Returns
         -------
@@ -160,6 +205,7 @@ class SearchSpace(ABC):
                 raise ValueError(f"architecture at index {index} is invalid: {exc}") from exc
         return canonical
 
+    @_docs
     def representatives(self, archs):
         """The architecture that stands for each one's network in encodings.
 
@@ -171,8 +217,7 @@ class SearchSpace(ABC):
 
         Parameters
         ----------
-        archs : iterable
-            Architectures in any form the space accepts.
+        %(archs)s
 
         Returns
         -------
@@ -191,15 +236,15 @@ class SearchSpace(ABC):
     # --- drawing, listing and changing ---------------------------------------------------
 
     @abstractmethod
+    @_docs
     def sample(self, n, random_state=None):
         """Return ``n`` distinct valid architectures drawn uniformly from the space.
 
         Parameters
         ----------
         n : int
-            Number of architectures.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
+            Number of architectures, at most :attr:`size` when the size is known.
+        %(random_state)s
 
         Returns
         -------
@@ -207,13 +252,14 @@ class SearchSpace(ABC):
             Canonical forms.
         """
 
+    @validate_params(_ARGUMENT_CONSTRAINTS["enumerate"], prefer_skip_nested_validation=True)
+    @_docs
     def enumerate(self, verbose=False):
         """Iterate over every distinct architecture of the space (canonical forms).
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Yields
         ------
@@ -222,6 +268,8 @@ class SearchSpace(ABC):
         """
         raise self._not_implemented("enumerate", "listing the whole space")
 
+    @validate_params(_ARGUMENT_CONSTRAINTS["mutate"], prefer_skip_nested_validation=True)
+    @_docs
     def mutate(self, arch, random_state=None):
         """A valid architecture one change away from ``arch``, a different network.
 
@@ -232,10 +280,8 @@ class SearchSpace(ABC):
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
 
         Returns
         -------
@@ -275,42 +321,54 @@ class SearchSpace(ABC):
 
     # --- costs -------------------------------------------------------------------------
 
+    @_docs
     def cost_features(self, arch, dataset=None):
         """Per-cell, per-node (or per-edge) FLOPs and parameter counts.
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
-        dataset : str, default=None
-            The macro network's dataset, one of ``cost_datasets`` (None: the space's default).
+        %(arch)s
+        %(dataset)s
 
         Returns
         -------
         costs : dict
             ``{"flops": ndarray (n_cells, n_slots), "params": ndarray (n_cells, n_slots)}`` with
-            integer counts, slots being the nodes (node-op spaces) or edges (edge-op spaces) in
-            the order of the canonical form.
+            integer counts, slots being the nodes (node-op spaces) or the edges (edge-op
+            spaces) of :meth:`to_networkx`'s graph: nodes in sorted order, edges by target
+            node, then source node (the order of a NAS-Bench-201 arch string).
         """
-        raise self._not_implemented("cost_features", "per-cell costs")
+        raise self._not_implemented(
+            "cost_features", "per-cell costs, the default total_cost and patch_features"
+        )
 
+    @_docs
     def total_cost(self, arch, dataset=None):
         """Whole-network cost.
 
+        The default sums :meth:`cost_features`, a network made of its cells alone; spaces
+        whose network has more (a stem, reductions, a classifier) override it.
+
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
-        dataset : str, default=None
-            The macro network's dataset, one of ``cost_datasets`` (None: the space's default).
+        %(arch)s
+        %(dataset)s
 
         Returns
         -------
         cost : dict
             ``{"flops": int, "params": int}``.
-        """
-        raise self._not_implemented("total_cost", "TierSampler's 'flops' and 'params' features")
 
+        Examples
+        --------
+        >>> from sknar.utils.testing import ChainSpace
+        >>> ChainSpace().total_cost(("a", "b", "c", "a", "b", "c"))
+        {'flops': 222, 'params': 20}
+        """
+        costs = self.cost_features(arch, dataset)
+        return {"flops": int(np.sum(costs["flops"])), "params": int(np.sum(costs["params"]))}
+
+    @_docs
     def total_costs(self, archs, dataset=None):
         """Whole-network costs of a batch: :meth:`total_cost` of each, as two arrays.
 
@@ -318,10 +376,8 @@ class SearchSpace(ABC):
 
         Parameters
         ----------
-        archs : sequence of architectures
-            Any forms the space accepts.
-        dataset : str, default=None
-            The macro network's dataset, one of ``cost_datasets``.
+        %(archs)s
+        %(dataset)s
 
         Returns
         -------
@@ -340,53 +396,133 @@ class SearchSpace(ABC):
         params = np.array([total["params"] for total in totals], dtype=np.int64)
         return flops, params
 
+    @_docs
     def structure_features(self, arch):
         """Structure summary used by samplers.
 
+        The default counts the nodes, the edges and the ops (on nodes and edges) of
+        :meth:`to_networkx`'s graph.
+
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
+        %(arch)s
 
         Returns
         -------
         features : dict
             ``{"n_nodes": int, "n_edges": int, "n_<op>": int for each op}``.
-        """
-        raise self._not_implemented("structure_features", "TierSampler's 'structure' features")
 
-    def patch_features(self, archs, dataset=None):
-        """Raw NAR patches of a batch of architectures.
+        Examples
+        --------
+        >>> from sknar.utils.testing import ChainSpace
+        >>> ChainSpace(n_slots=3).structure_features(("a", "c", "c"))
+        {'n_nodes': 3, 'n_edges': 2, 'n_a': 1, 'n_b': 0, 'n_c': 2}
+        """
+        graph = self.to_networkx(arch)
+        ops = [op for _, op in graph.nodes(data="op")] + [op for *_, op in graph.edges(data="op")]
+        features = {"n_nodes": graph.number_of_nodes(), "n_edges": graph.number_of_edges()}
+        for op in self.op_names:
+            features[f"n_{op}"] = ops.count(op)
+        return features
+
+    # --- patches -----------------------------------------------------------------------
+
+    def op_code(self, op_name):
+        """Integer code of an op in the op-code patch.
+
+        The default numbers ``op_names[i]`` ``i + 1``, ``"input"`` ``n_ops + 1`` and
+        ``"output"`` ``n_ops + 2``, leaving 0 to "no edge".
 
         Parameters
         ----------
-        archs : sequence of architectures
-            Any forms the space accepts.
-        dataset : str, default=None
-            The macro network's dataset, one of ``cost_datasets``.
+        op_name : str
+            One of ``op_names``, ``"input"`` or ``"output"``.
+
+        Returns
+        -------
+        code : int
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBenchGraphSpace
+        >>> space = NASBenchGraphSpace()
+        >>> space.op_code("gat"), space.op_code("output")
+        (1, 11)
+        """
+        codes = {op: code for code, op in enumerate(self.op_names, start=1)}
+        codes.setdefault("input", self.n_ops + 1)
+        codes.setdefault("output", self.n_ops + 2)
+        try:
+            return codes[op_name]
+        except (KeyError, TypeError):
+            raise ValueError(f"unknown op {op_name!r}; expected one of {list(codes)}") from None
+
+    @_docs
+    def patch_features(self, archs, dataset=None):
+        """Raw NAR patches of a batch of architectures.
+
+        The default reads each architecture's :meth:`to_networkx` graph: its nodes, in
+        sorted order, are the rows and columns of the patches (zero-padded up to
+        ``max_nodes``). In a node-op space, the entry of an edge ``i -> j`` holds the
+        :meth:`op_code` of node ``j`` and, in the cost patches of cell ``c``, the costs of
+        node ``j`` (:meth:`cost_features`); in an edge-op space (edges with an ``op``), it
+        holds the code and the costs of the edge itself. Spaces with many architectures
+        override it with a vectorised version.
+
+        Parameters
+        ----------
+        %(archs)s
+        %(dataset)s
 
         Returns
         -------
         patches : PatchFeatures
-            float64 arrays.
+            float64 arrays: ``ops`` of shape (n_archs, max_nodes, max_nodes), ``flops`` and
+            ``params`` of shape (n_archs, n_cells, max_nodes, max_nodes).
         """
-        raise self._not_implemented("patch_features", "NARFeatureEncoder")
+        archs = self.validate_all(archs)
+        if self.max_nodes is None:
+            raise self._not_implemented("patch_features", "NARFeatureEncoder (or max_nodes)")
+        shape = (len(archs), self.n_cells, self.max_nodes, self.max_nodes)
+        ops, flops, params = np.zeros(shape[:1] + shape[2:]), np.zeros(shape), np.zeros(shape)
+        for index, arch in enumerate(archs):
+            graph = self.to_networkx(arch)
+            if graph.number_of_nodes() > self.max_nodes:
+                raise ValueError(
+                    f"architecture at index {index} has {graph.number_of_nodes()} nodes, more "
+                    f"than max_nodes={self.max_nodes} of {self!r}."
+                )
+            position = {node: row for row, node in enumerate(sorted(graph.nodes))}
+            edges = sorted(graph.edges(data="op"), key=lambda e: (position[e[1]], position[e[0]]))
+            on_edges = any(op is not None for *_, op in edges)
+            costs = self.cost_features(arch, dataset) if self.n_cells else None
+            for slot, (source, target, edge_op) in enumerate(edges):
+                i, j = position[source], position[target]
+                ops[index, i, j] = self.op_code(edge_op if on_edges else graph.nodes[target]["op"])
+                if costs is not None:
+                    column = slot if on_edges else j
+                    flops[index, :, i, j] = costs["flops"][:, column]
+                    params[index, :, i, j] = costs["params"][:, column]
+        return PatchFeatures(ops=ops, flops=flops, params=params)
 
     # --- graphs ------------------------------------------------------------------------
 
+    @_docs
     def to_networkx(self, arch):
         """Return the cell as a :class:`networkx.DiGraph` with an ``op`` attribute.
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
+        %(arch)s
 
         Returns
         -------
         graph : networkx.DiGraph
         """
-        raise self._not_implemented("to_networkx", "the graph encoders and mutate")
+        raise self._not_implemented(
+            "to_networkx",
+            "the graph encoders, mutate and the default structure_features and patch_features",
+        )
 
     def from_networkx(self, graph):
         """Inverse of :meth:`to_networkx`.
@@ -404,6 +540,19 @@ class SearchSpace(ABC):
         raise self._not_implemented("from_networkx", "mutate")
 
     # --- shared helpers ----------------------------------------------------------------
+
+    def _sample_listed(self, archs, n, random_state):
+        """``n`` distinct architectures drawn uniformly from the sequence ``archs``."""
+        rng = check_random_state(random_state)
+        return [archs[index] for index in rng.choice(len(archs), size=n, replace=False)]
+
+    def _listed(self, archs, verbose, total=None):
+        """``archs``, behind a progress bar named after the space when ``verbose``."""
+        if not verbose:
+            return archs
+        from tqdm.auto import tqdm
+
+        return tqdm(archs, total=total, desc=f"{self.name} architectures", unit="arch")
 
     def _sample_by_rejection(self, n, draw_one, random_state, max_tries_per_arch=1000):
         """Draw distinct valid architectures with ``draw_one(rng)`` until ``n`` are found.
@@ -430,14 +579,77 @@ class SearchSpace(ABC):
             found.append(arch)
         return found
 
+    def _memoized(self, function, maxsize):
+        """``function`` remembering its last ``maxsize`` results, for this space object only.
+
+        The memo is not part of the space: equality, hashing, copies and pickles leave it
+        out (a copy starts with an empty one), and it goes when the space object goes.
+        """
+        memos = self.__dict__.setdefault("_memos", {})
+        memo = memos.get(function)
+        if memo is None:
+            memo = memos[function] = functools.lru_cache(maxsize=maxsize)(function)
+        return memo
+
+    def _state(self):
+        """The attributes that make the space what it is: all but its memos."""
+        return {name: value for name, value in vars(self).items() if name != "_memos"}
+
+    def __getstate__(self):
+        return self._state()
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        # As scikit-learn prints estimators: the constructor arguments that are not defaults.
+        changed = []
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            variadic = parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+            if name == "self" or variadic:
+                continue
+            value = getattr(self, name, parameter.default)
+            if parameter.default is parameter.empty or not _equal(value, parameter.default):
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
 
     def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
+        return type(self) is type(other) and self._state() == other._state()
 
     def __hash__(self):
-        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
+        return hash((type(self).__name__, tuple(sorted(self._state().items()))))
+
+
+def _equal(value, default):
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # arrays and other values without a plain equality
+        return value is default
+
+
+def _checking_arguments(name, method):
+    """``method`` checking the arguments named in ``_ARGUMENT_CONSTRAINTS[name]`` first.
+
+    Bad values raise scikit-learn's ``InvalidParameterError`` (a ValueError and a TypeError)
+    naming the parameter and the method; ``sample`` also refuses to draw more distinct
+    architectures than a space of known size holds.
+    """
+    if name == "sample":
+        method = _within_size(method)
+    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(
+        method
+    )
+
+
+def _within_size(sample):
+    @functools.wraps(sample)
+    def sample_within_size(self, n, *args, **kwargs):
+        size = self.size
+        if size is not None and n > size:
+            raise ValueError(
+                f"cannot draw {n} distinct architectures from {self!r}, which has {size}; "
+                f"n must be at most {size}."
+            )
+        return sample(self, n, *args, **kwargs)
+
+    return sample_within_size
 
 
 def _change_one_op(space, arch, rng):

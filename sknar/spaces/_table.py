@@ -2,11 +2,19 @@
 
 import functools
 
-from sklearn.utils import check_random_state
-
+from ..utils._docstrings import (
+    Substitution,
+    _arch_docstring,
+    _random_state_docstring,
+    _verbose_docstring,
+)
 from ._base import SearchSpace
 
 __all__ = ["TableSpace"]
+
+_docs = Substitution(
+    arch=_arch_docstring, random_state=_random_state_docstring, verbose=_verbose_docstring
+)
 
 
 def _delegated(name):
@@ -80,6 +88,7 @@ class TableSpace(SearchSpace):
     total_cost = _delegated("total_cost")
     total_costs = _delegated("total_costs")
     structure_features = _delegated("structure_features")
+    op_code = _delegated("op_code")
     patch_features = _delegated("patch_features")
     to_networkx = _delegated("to_networkx")
     from_networkx = _delegated("from_networkx")
@@ -99,55 +108,35 @@ class TableSpace(SearchSpace):
         return id(self)
 
     def sample(self, n, random_state=None):
-        """Draw ``n`` distinct architectures of the table uniformly.
+        return self._sample_listed(self.archs, n, random_state)
 
-        Parameters
-        ----------
-        n : int
-            Number of architectures, at most the size of the table.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
-
-        Returns
-        -------
-        archs : list
-            Canonical forms.
-        """
-        if not 0 <= n <= len(self.archs):
-            raise ValueError(
-                f"cannot draw {n} distinct architectures from a table of {len(self.archs)}"
-            )
-        rng = check_random_state(random_state)
-        return [self.archs[i] for i in rng.choice(len(self.archs), size=n, replace=False)]
-
+    @_docs
     def enumerate(self, verbose=False):
         """Iterate over the table's architectures, in table order.
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Unused: the table is already in memory.
+        %(verbose)s
 
         Yields
         ------
         arch : architecture
         """
-        yield from self.archs
+        yield from self._listed(self.archs, verbose)
 
+    @_docs
     def mutate(self, arch, random_state=None, *, max_tries=1000):
         """A mutant of ``arch`` (by the wrapped space's :meth:`~SearchSpace.mutate`) that is
         in the table.
 
-        Mutations are redrawn until one lands in the table (a slice of 4.7% of
+        Mutations are redrawn until one lands in the table (a slice of 4.7%% of
         NAS-Bench-101 needs about 20 tries); after ``max_tries`` a random architecture of
         the table is returned instead.
 
         Parameters
         ----------
-        arch : architecture
-            Any form the space accepts.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
         max_tries : int, default=1000
             Mutations of the wrapped space tried before falling back to a random one.
 

@@ -15,11 +15,22 @@ import re
 
 import networkx as nx
 import numpy as np
-from sklearn.utils import check_random_state
 
+from ..utils._docstrings import Substitution, _random_state_docstring, _verbose_docstring
 from ._base import PatchFeatures, SearchSpace
 
 __all__ = ["NASBench201Space"]
+
+_docs = Substitution(
+    arch="""arch : str, sequence of str or networkx.DiGraph
+            An arch string, its 6 edge ops in edge order, or a graph from :meth:`to_networkx`.""",
+    archs="""archs : sequence
+            Architectures in any form :meth:`validate` accepts.""",
+    dataset="""dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
+            The macro network; None means ``"cifar10"``.""",
+    random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
+)
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 N_NODES = 4
@@ -214,6 +225,12 @@ def _isomorphism_key(ops):
 
 
 @functools.cache
+def _arch_strings():
+    """The 15,625 arch strings, in product order of ``OPS`` over the 6 edges."""
+    return tuple(_format_arch_string(ops) for ops in itertools.product(OPS, repeat=N_EDGES))
+
+
+@functools.cache
 def _representative_strings():
     """Arch string of the representative of each cell, indexed by product index."""
     cells = list(itertools.product(OPS, repeat=N_EDGES))
@@ -261,6 +278,13 @@ class NASBench201Space(SearchSpace):
     cost_datasets : tuple of str
         ``("cifar10", "cifar100", "ImageNet16-120")``.
 
+    Notes
+    -----
+    Arch strings already parsed are remembered for the whole process, at most 65,536 of
+    them (a few MB; the space has 15,625 cells). The list of the 15,625 arch strings, the
+    representative of each and the cost tables of the three datasets are built once per
+    process, when first needed.
+
     Examples
     --------
     >>> from sknar.spaces.nasbench201 import NASBench201Space
@@ -283,13 +307,13 @@ class NASBench201Space(SearchSpace):
 
     # --- what an architecture is -------------------------------------------------------
 
+    @_docs
     def validate(self, arch):
         """Return the canonical arch string of ``arch``.
 
         Parameters
         ----------
-        arch : str, list or tuple of str, or networkx.DiGraph
-            An arch string, the 6 edge ops in edge order, or a graph from :meth:`to_networkx`.
+        %(arch)s
 
         Returns
         -------
@@ -316,13 +340,13 @@ class NASBench201Space(SearchSpace):
             f"ops or a networkx.DiGraph, got {type(arch).__name__}"
         )
 
+    @_docs
     def hash(self, arch):
         """The canonical arch string (the benchmark's 15,625 strings are distinct networks).
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------
@@ -332,6 +356,7 @@ class NASBench201Space(SearchSpace):
         """
         return self.validate(arch)
 
+    @_docs
     def isomorphism_key(self, arch):
         """Key shared by the cells the benchmark identifies as the same network.
 
@@ -345,7 +370,7 @@ class NASBench201Space(SearchSpace):
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
+        %(arch)s
 
         Returns
         -------
@@ -361,6 +386,7 @@ class NASBench201Space(SearchSpace):
         """
         return _isomorphism_key(self._edge_ops(arch))
 
+    @_docs
     def representatives(self, archs):
         """The simplest cell of each architecture's isomorphism class.
 
@@ -375,8 +401,7 @@ class NASBench201Space(SearchSpace):
 
         Parameters
         ----------
-        archs : iterable
-            Architectures in any accepted form.
+        %(archs)s
 
         Returns
         -------
@@ -422,45 +447,15 @@ class NASBench201Space(SearchSpace):
     # --- drawing and listing -----------------------------------------------------------
 
     def sample(self, n, random_state=None):
-        """Draw ``n`` distinct arch strings uniformly from the 15,625.
+        return self._sample_listed(_arch_strings(), n, random_state)
 
-        Parameters
-        ----------
-        n : int
-            Number of architectures, at most 15,625.
-        random_state : int, RandomState instance or None, default=None
-
-        Returns
-        -------
-        archs : list of str
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench201 import NASBench201Space
-        >>> len(set(NASBench201Space().sample(5, random_state=0)))
-        5
-        """
-        if not 0 <= n <= N_ARCHS:
-            raise ValueError(f"n must be between 0 and {N_ARCHS}, got {n}")
-        rng = check_random_state(random_state)
-        indices = rng.choice(N_ARCHS, size=n, replace=False)
-        return [_format_arch_string(self._ops_of_product_index(i)) for i in indices]
-
-    @staticmethod
-    def _ops_of_product_index(index):
-        digits = []
-        for _ in range(N_EDGES):
-            index, digit = divmod(int(index), len(OPS))
-            digits.append(OPS[digit])
-        return tuple(reversed(digits))
-
+    @_docs
     def enumerate(self, verbose=False):
         """Yield the 15,625 arch strings in product order of ``op_names`` over the 6 edges.
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Yields
         ------
@@ -472,23 +467,16 @@ class NASBench201Space(SearchSpace):
         >>> sum(1 for _ in NASBench201Space().enumerate())
         15625
         """
-        combos = itertools.product(OPS, repeat=N_EDGES)
-        if verbose:
-            from tqdm.auto import tqdm
+        yield from self._listed(_arch_strings(), verbose)
 
-            combos = tqdm(combos, total=N_ARCHS, desc="NAS-Bench-201 cells")
-        for ops in combos:
-            yield _format_arch_string(ops)
-
+    @_docs
     def mutate(self, arch, random_state=None):
         """The cell with the op of one of its 6 edges changed.
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-            An architecture in any accepted form.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
 
         Returns
         -------
@@ -506,14 +494,14 @@ class NASBench201Space(SearchSpace):
 
     # --- costs -------------------------------------------------------------------------
 
+    @_docs
     def cost_features(self, arch, dataset=None):
         """Per-edge FLOPs and params of the 15 normal cells.
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
-            The macro network; None means ``"cifar10"``.
+        %(arch)s
+        %(dataset)s
 
         Returns
         -------
@@ -535,15 +523,14 @@ class NASBench201Space(SearchSpace):
             "params": edge_params[_CELL_STAGE][:, codes],
         }
 
+    @_docs
     def total_cost(self, arch, dataset=None):
         """FLOPs and params of the whole macro network.
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-            An architecture in any accepted form.
-        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
-            The macro network; None means ``"cifar10"``.
+        %(arch)s
+        %(dataset)s
 
         Examples
         --------
@@ -555,22 +542,6 @@ class NASBench201Space(SearchSpace):
         return {"flops": int(flops[0]), "params": int(params[0])}
 
     def total_costs(self, archs, dataset=None):
-        """Vectorised :meth:`total_cost` of a batch: two int64 arrays (flops, params).
-
-        Parameters
-        ----------
-        archs : sequence
-            Architectures in any accepted form.
-        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
-            The macro network; None means ``"cifar10"``.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench201 import NASBench201Space
-        >>> flops, params = NASBench201Space().total_costs([["none"] * 6, ["skip_connect"] * 6])
-        >>> params.tolist()
-        [73306, 73306]
-        """
         codes = self._codes(self.validate_all(archs))
         edge_flops, edge_params, (fixed_flops, fixed_params) = _cost_tables(
             _check_dataset(dataset)
@@ -581,13 +552,13 @@ class NASBench201Space(SearchSpace):
         per_arch_params = (edge_params * stage_weight).sum(axis=0)[codes].sum(axis=1)
         return per_arch_flops + fixed_flops, per_arch_params + fixed_params
 
+    @_docs
     def structure_features(self, arch):
         """Counts used by samplers.
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Returns
         -------
@@ -607,14 +578,14 @@ class NASBench201Space(SearchSpace):
             features[f"n_{op}"] = ops.count(op)
         return features
 
+    @_docs
     def patch_features(self, archs, dataset=None):
         """NAR patches of a batch: op codes and per-cell FLOPs/params at ``[src, dst]``.
 
         Parameters
         ----------
-        archs : sequence
-            Architectures in any accepted form.
-        dataset : {"cifar10", "cifar100", "ImageNet16-120"} or None, default=None
+        %(archs)s
+        %(dataset)s
 
         Returns
         -------
@@ -651,13 +622,13 @@ class NASBench201Space(SearchSpace):
 
     # --- graphs ------------------------------------------------------------------------
 
+    @_docs
     def to_networkx(self, arch):
         """The cell as a DiGraph: nodes 0..3, all 6 edges with an ``op`` attribute.
 
         Parameters
         ----------
-        arch : str, sequence of str or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------

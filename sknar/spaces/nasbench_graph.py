@@ -15,11 +15,22 @@ from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
-from sklearn.utils import check_random_state
 
+from ..utils._docstrings import Substitution, _random_state_docstring, _verbose_docstring
 from ._base import PatchFeatures, SearchSpace
 
 __all__ = ["GraphArch", "NASBenchGraphSpace"]
+
+_docs = Substitution(
+    arch="""arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
+            An architecture in any form :meth:`validate` accepts.""",
+    archs="""archs : sequence
+            Architectures in any form :meth:`validate` accepts.""",
+    dataset="""dataset : None
+            Unused: the space's costs do not depend on a dataset.""",
+    random_state=_random_state_docstring,
+    verbose=_verbose_docstring,
+)
 
 GNN_OPS = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
 # The proteins benchmark was only run with these ops.
@@ -229,6 +240,12 @@ class NASBenchGraphSpace(SearchSpace):
         ``"proteins"``: the 5 ops the proteins benchmark was run with (``gcn, sage, arma,
         fc, skip``; 2,021 architectures). Keys are the same in both.
 
+    Notes
+    -----
+    The canonical architectures of an op set (26,206 for ``"full"``, 2,021 for
+    ``"proteins"``) are listed once per process, when first needed, and kept: sampling,
+    enumeration and :attr:`size` read that list.
+
     Examples
     --------
     >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
@@ -248,11 +265,6 @@ class NASBenchGraphSpace(SearchSpace):
     def __init__(self, *, op_set="full"):
         self.op_set = op_set
 
-    def __repr__(self):
-        if self.op_set == "full":
-            return "NASBenchGraphSpace()"
-        return f"NASBenchGraphSpace(op_set={self.op_set!r})"
-
     @property
     def op_names(self):
         """The ops of this op set, in op-code order."""
@@ -265,13 +277,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- what an architecture is -------------------------------------------------------
 
+    @_docs
     def validate(self, arch):
         """Return the canonical :class:`GraphArch` of ``arch``.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Raises
         ------
@@ -347,13 +359,13 @@ class NASBenchGraphSpace(SearchSpace):
             raise ValueError("all four ops are 'skip': the identity network is not in the space")
         return tuple(str(op) for op in ops)
 
+    @_docs
     def key(self, arch):
         """The benchmark's integer key of ``arch`` (``Arch(link, ops).valid_hash()``).
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------
@@ -363,13 +375,13 @@ class NASBenchGraphSpace(SearchSpace):
         """
         return _encode_key(self.validate(arch))
 
+    @_docs
     def hash(self, arch):
         """``str(key(arch))``.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------
@@ -406,37 +418,15 @@ class NASBenchGraphSpace(SearchSpace):
             )
         return arch
 
-    def op_code(self, op_name):
-        """Integer code of a node op in the op-code patch.
-
-        Parameters
-        ----------
-        op_name : str
-            One of ``op_names``, ``"input"`` or ``"output"``.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
-        >>> space = NASBenchGraphSpace()
-        >>> space.op_code("gat"), space.op_code("output")
-        (1, 11)
-        """
-        codes = {op: i + 1 for i, op in enumerate(self.op_names)}
-        codes["input"] = self.n_ops + 1
-        codes["output"] = self.n_ops + 2
-        if op_name not in codes:
-            raise ValueError(f"unknown op {op_name!r}; expected one of {list(codes)}")
-        return codes[op_name]
-
     # --- drawing and listing -----------------------------------------------------------
 
+    @_docs
     def enumerate(self, verbose=False):
         """Yield every canonical architecture once, in increasing key order.
 
         Parameters
         ----------
-        verbose : bool, default=False
-            Show a progress bar.
+        %(verbose)s
 
         Examples
         --------
@@ -444,50 +434,25 @@ class NASBenchGraphSpace(SearchSpace):
         >>> sum(1 for _ in NASBenchGraphSpace().enumerate())
         26206
         """
-        archs = _all_archs(self._checked_op_set())
-        if verbose:
-            from tqdm.auto import tqdm
-
-            archs = tqdm(archs, desc="NAS-Bench-Graph architectures")
-        yield from archs
+        yield from self._listed(_all_archs(self._checked_op_set()), verbose)
 
     def sample(self, n, random_state=None):
-        """Draw ``n`` distinct canonical architectures uniformly.
-
-        Parameters
-        ----------
-        n : int
-            Number of architectures, at most the size of the space.
-        random_state : int, RandomState instance or None, default=None
-            Seed or generator of the draw.
-
-        Examples
-        --------
-        >>> from sknar.spaces.nasbench_graph import NASBenchGraphSpace
-        >>> len(set(NASBenchGraphSpace().sample(10, random_state=0)))
-        10
-        """
-        archs = _all_archs(self._checked_op_set())
-        if not 0 <= n <= len(archs):
-            raise ValueError(f"n must be between 0 and {len(archs)}, got {n}")
-        rng = check_random_state(random_state)
-        return [archs[i] for i in rng.choice(len(archs), size=n, replace=False)]
+        return self._sample_listed(_all_archs(self._checked_op_set()), n, random_state)
 
     @property
     def size(self):
         """Number of canonical architectures of the op set (26,206 for ``"full"``)."""
         return len(_all_archs(self._checked_op_set()))
 
+    @_docs
     def mutate(self, arch, random_state=None):
         """The architecture with one slot's op or, for a slot after the first, its input
         changed.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the change.
+        %(arch)s
+        %(random_state)s
 
         Returns
         -------
@@ -506,15 +471,14 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- costs -------------------------------------------------------------------------
 
+    @_docs
     def cost_features(self, arch, dataset=None):
         """Empty cost arrays of shape (0, 6): the benchmark publishes no per-op costs.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        dataset : None
-            Unused: the space has no dataset-dependent costs.
+        %(arch)s
+        %(dataset)s
 
         Examples
         --------
@@ -526,15 +490,14 @@ class NASBenchGraphSpace(SearchSpace):
         empty = np.zeros((0, N_NODES), dtype=np.int64)
         return {"flops": empty, "params": empty.copy()}
 
+    @_docs
     def total_cost(self, arch, dataset=None):
         """Not available: the parameter counts depend on the dataset's hyper-parameters.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
-        dataset : None
-            Unused.
+        %(arch)s
+        %(dataset)s
 
         Raises
         ------
@@ -546,13 +509,13 @@ class NASBenchGraphSpace(SearchSpace):
             "the 'params' field of load_nasbench_graph"
         )
 
+    @_docs
     def structure_features(self, arch):
         """Counts used by samplers.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Returns
         -------
@@ -582,15 +545,14 @@ class NASBenchGraphSpace(SearchSpace):
             features[f"n_{op}"] = arch.ops.count(op)
         return features
 
+    @_docs
     def patch_features(self, archs, dataset=None):
         """NAR patches: the op-code patch (n, 6, 6) and empty cost patches (n, 0, 6, 6).
 
         Parameters
         ----------
-        archs : sequence
-            Architectures in any accepted form.
-        dataset : None
-            Unused.
+        %(archs)s
+        %(dataset)s
 
         Examples
         --------
@@ -618,13 +580,13 @@ class NASBenchGraphSpace(SearchSpace):
 
     # --- graphs ------------------------------------------------------------------------
 
+    @_docs
     def to_networkx(self, arch):
         """Nodes 0 (input), 1-4 (slots), 5 (output), each with an ``op`` attribute.
 
         Parameters
         ----------
-        arch : GraphArch, (link, ops) pair, dict or networkx.DiGraph
-            An architecture in any accepted form.
+        %(arch)s
 
         Examples
         --------

@@ -1,6 +1,13 @@
 """Docstring pieces shared by many functions, substituted where they are used."""
 
-__all__ = ["Substitution", "_arch_docstring", "_random_state_docstring"]
+__all__ = [
+    "Substitution",
+    "_arch_docstring",
+    "_archs_docstring",
+    "_dataset_docstring",
+    "_random_state_docstring",
+    "_verbose_docstring",
+]
 
 
 class Substitution:
@@ -40,5 +47,14 @@ class Substitution:
 _arch_docstring = """arch : architecture
             Any form the space accepts."""
 
+_archs_docstring = """archs : sequence of architectures
+            Any forms the space accepts."""
+
+_dataset_docstring = """dataset : str, default=None
+            The macro network's dataset, one of ``cost_datasets`` (None: the space's default)."""
+
 _random_state_docstring = """random_state : int, RandomState instance or None, default=None
             Seed of the draw; an int gives the same result on every call."""
+
+_verbose_docstring = """verbose : bool, default=False
+            Show a progress bar."""

@@ -80,7 +80,9 @@ class ChainSpace(SearchSpace):
 
     The canonical form is the tuple of ops. Each op has a fixed cost, summed over the slots
     (one cost cell), so the space exercises every part of the protocol that samplers and
-    searches use while staying small enough to enumerate.
+    searches use while staying small enough to enumerate. It writes the three abstract
+    methods, the enumeration, the graphs and the costs; the protocol's defaults give the
+    rest (structure features, total costs, mutation, representation).
 
     Parameters
     ----------
@@ -101,7 +103,6 @@ class ChainSpace(SearchSpace):
     """
 
     name = "chain"
-    max_nodes = None
     n_cells = 1
     flops_of = {"a": 1, "b": 10, "c": 100}
     params_of = {"a": 0, "b": 3, "c": 7}
@@ -116,11 +117,12 @@ class ChainSpace(SearchSpace):
         return self.ops
 
     @property
+    def max_nodes(self):
+        return self.n_slots
+
+    @property
     def size(self):
         return len(self.ops) ** self.n_slots if self.known_size else None
-
-    def __repr__(self):
-        return f"ChainSpace(n_slots={self.n_slots}, ops={self.ops}, known_size={self.known_size})"
 
     def validate(self, arch):
         if isinstance(arch, nx.DiGraph):
@@ -152,16 +154,6 @@ class ChainSpace(SearchSpace):
         flops = [self.flops_of.get(op, 1) for op in ops]
         params = [self.params_of.get(op, 0) for op in ops]
         return {"flops": np.array([flops], np.int64), "params": np.array([params], np.int64)}
-
-    def total_cost(self, arch, dataset=None):
-        costs = self.cost_features(arch)
-        return {"flops": int(costs["flops"].sum()), "params": int(costs["params"].sum())}
-
-    def structure_features(self, arch):
-        ops = self.validate(arch)
-        features = {"n_nodes": self.n_slots, "n_edges": self.n_slots - 1}
-        features.update({f"n_{op}": ops.count(op) for op in self.ops})
-        return features
 
     def to_networkx(self, arch):
         graph = nx.DiGraph(space=self.name)

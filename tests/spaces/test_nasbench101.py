@@ -292,6 +292,43 @@ def test_hash_is_invariant_to_vertex_order_only(space):
     assert len(space.hash(cell)) == 32 and int(space.hash(cell), 16) >= 0
 
 
+def test_hash_memo_belongs_to_the_space_object():
+    import copy
+
+    space = NASBench101Space()
+    cells = space.sample(5, random_state=0)
+    keys = [space.hash(cell) for cell in cells]
+    memo = next(iter(space._memos.values()))
+    assert memo.cache_info().currsize == 5 and memo.cache_info().maxsize == 1 << 16
+    hits = memo.cache_info().hits
+    assert [space.hash(cell) for cell in cells] == keys
+    assert memo.cache_info().hits == hits + 5 and memo.cache_info().misses == 5
+    # the memo is no part of the space: equal to a fresh one, left out of copies and pickles
+    assert space == NASBench101Space() and hash(space) == hash(NASBench101Space())
+    for copied in (copy.deepcopy(space), pickle.loads(pickle.dumps(space))):
+        assert not hasattr(copied, "_memos") and copied == space
+        assert [copied.hash(cell) for cell in cells] == keys
+    other = NASBench101Space()
+    other.hash(cells[0])
+    assert next(iter(other._memos.values())).cache_info().currsize == 1
+    bounded = NASBench101Space()
+    bounded.hash_memo_size = 2
+    assert [bounded.hash(cell) for cell in cells] == keys
+    assert next(iter(bounded._memos.values())).cache_info().currsize == 2
+
+
+def test_canonical_pairs_are_recognised_without_revalidation(space):
+    cell = space.sample(1, random_state=4)[0]
+    as_bools = (tuple(tuple(bool(x) for x in row) for row in cell.matrix), cell.ops)
+    as_numpy = (tuple(tuple(np.int64(x) for x in row) for row in cell.matrix),
+                tuple(np.str_(op) for op in cell.ops))
+    for form in (cell, tuple(cell), as_bools, as_numpy):
+        canonical = space.validate(form)
+        assert canonical == cell and type(canonical) is NASBench101Cell
+        assert all(type(x) is int for row in canonical.matrix for x in row)
+        assert all(type(op) is str for op in canonical.ops)
+
+
 def test_hash_matches_official_records(space, official_records):
     for key, record in official_records.items():
         assert space.hash(record["fixed"]) == key
@@ -478,8 +515,10 @@ def test_sample_arguments(space):
     assert space.sample(0) == []
     with pytest.raises(ValueError, match="distribution"):
         space.sample(3, distribution="uniform")
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="'n' parameter of NASBench101Space.sample must be"):
         space.sample(-1)
+    with pytest.raises(ValueError, match="n must be at most 423624"):
+        space.sample(423_625)
 
 
 def test_specs_distribution_favours_pruned_cells(space):
@@ -490,6 +529,36 @@ def test_specs_distribution_favours_pruned_cells(space):
     assert np.mean([c.n_vertices for c in specs]) < np.mean([c.n_vertices for c in cells]) - 0.5
 
 
+def _masks_by_the_rules(n_vertices):
+    """Every bit mask of an n-vertex matrix, filtered by the generator's rules."""
+    from sknar.spaces.nasbench101._enumeration import _masks_to_matrices
+
+    masks = np.arange(1 << (n_vertices * (n_vertices - 1) // 2), dtype=np.int64)
+    matrices = _masks_to_matrices(masks, n_vertices)
+    keep = matrices.sum(axis=(1, 2)) <= 9
+    keep &= matrices[:, :-1, :].any(axis=2).all(axis=1)  # an out-edge but at the output
+    keep &= matrices[:, :, 1:].any(axis=1).all(axis=1)  # an in-edge but at the input
+    return masks[keep]
+
+
+@pytest.mark.parametrize("n_vertices", range(2, 7))
+def test_generator_masks_are_the_matrices_the_rules_keep(n_vertices):
+    from sknar.spaces.nasbench101._enumeration import _full_dag_masks
+
+    np.testing.assert_array_equal(_full_dag_masks(n_vertices), _masks_by_the_rules(n_vertices))
+
+
+def test_seven_vertex_generator_masks_follow_the_rules():
+    from sknar.spaces.nasbench101._enumeration import _full_dag_masks, _masks_to_matrices
+
+    masks = _full_dag_masks(7)
+    assert len(masks) == 4793 and (np.diff(masks) > 0).all()
+    matrices = _masks_to_matrices(masks, 7)
+    assert (matrices.sum(axis=(1, 2)) <= 9).all()
+    assert matrices[:, :-1, :].any(axis=2).all() and matrices[:, :, 1:].any(axis=1).all()
+    assert not np.tril(matrices).any()
+
+
 @pytest.fixture(scope="module")
 def enumerated(space):
     return list(space.enumerate())
@@ -497,7 +566,7 @@ def enumerated(space):
 
 @pytest.mark.slow
 def test_enumeration_is_the_whole_space(space, enumerated, records, record_cells):
-    from sknar.spaces.nasbench101 import _official_hash
+    from sknar.spaces.nasbench101._hashing import _official_hash
 
     assert len(enumerated) == 423_624
     hashes = {}
@@ -525,12 +594,8 @@ def test_enumerated_cells_are_valid(space, enumerated):
 @pytest.mark.slow
 def test_uniform_sampling_weights_match_the_generator(space, enumerated):
     """Each cell is accepted with probability one over its number of generator specs."""
-    from sknar.spaces.nasbench101 import (
-        _fingerprints,
-        _generator_specs,
-        _official_labels,
-        _ordering_keys,
-    )
+    from sknar.spaces.nasbench101._enumeration import _fingerprints, _generator_specs
+    from sknar.spaces.nasbench101._hashing import _official_labels, _ordering_keys
 
     prints = np.concatenate([_generator_specs(n)[2].ravel() for n in range(2, 8)])
     assert len(prints) == 1_293_208
