@@ -90,10 +90,6 @@ EXPECTED_FAILURES = {
         "optimizer__*, callbacks__*) and skorch checks them itself; it has no "
         "_parameter_constraints"
     ),
-    "TierSampler": (
-        "its parameters are still checked by hand; the work on the spaces (issue 13, item 3) "
-        "gives it _parameter_constraints: remove this entry when it lands"
-    ),
 }
 
 FIT_METHODS = ("fit", "partial_fit", "fit_transform", "fit_predict")
