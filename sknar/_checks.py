@@ -31,21 +31,12 @@ def check_device(device):
     """Refuse a torch device that does not parse or that this machine does not have."""
     if device is None:
         return
-    import torch
+    from sknar.utils._torch import check_device as check_torch_device
 
     try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise ValueError(f"--device {device}: not a torch device ({exc})") from None
-    backend = torch.backends.mps if parsed.type == "mps" else getattr(torch, parsed.type, None)
-    available = getattr(backend, "is_available", lambda: True)
-    if parsed.type != "cpu" and not available():
-        raise ValueError(
-            f"--device {device}: this machine (torch {torch.__version__}) has no "
-            f"{parsed.type} device; use --device cpu"
-        )
-    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
+        check_torch_device(device)
+    except ValueError as exc:
+        raise ValueError(f"--device {device}: {exc}") from None
 
 
 def check_writable(path, flag, *, folder=False):

@@ -46,27 +46,6 @@ def _reading(source, path=None):
         raise CLIError(message if named else f"{source}: {message}") from None
 
 
-@contextmanager
-def limited_threads(n_threads):
-    """Run torch, BLAS and OpenMP with at most ``n_threads`` threads, restoring them after.
-
-    The models the commands train are small: extra threads add synchronisation, and on a
-    machine whose cores are busy their spin-waiting can make training many times slower.
-    """
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    if torch is None:
-        import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        with threadpool_limits(n_threads):
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _check_fields(arch_field, target_field):
     if arch_field is not None and arch_field == target_field:
         raise CLIError(f"--arch-field and --target-field are both {arch_field!r}")
@@ -376,8 +355,10 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    from sknar.utils._torch import limit_threads
+
     try:
-        with limited_threads(args.threads):
+        with limit_threads(args.threads, native_libraries=True):
             return args.handler(args)
     except (CLIError, OSError, ValueError) as exc:
         # The library's input errors name the file, line and rule broken: one line is enough.

@@ -1,7 +1,6 @@
 """The training oracle: build an architecture's network, train it, return its accuracy."""
 
 import numbers
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -10,6 +9,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, TensorDataset
 
 from ..nn import build_network
+from ..utils._torch import limit_threads
 
 __all__ = ["TrainingError", "TrainingOracle"]
 
@@ -205,7 +205,7 @@ class TrainingOracle:
         seed = _training_seed(self.random_state)
         device = torch.device(self.device)
         try:
-            with _torch_threads(self.n_threads), torch.random.fork_rng(_cuda_devices(device)):
+            with limit_threads(self.n_threads), torch.random.fork_rng(_cuda_devices(device)):
                 torch.manual_seed(seed)
                 network = build_network(self.space, arch, **self._network_kwargs())
                 self._fit(network.to(device), arch, seed)
@@ -276,7 +276,7 @@ class TrainingOracle:
         network.eval()
         correct = total = 0
         try:
-            with torch.no_grad(), _torch_threads(self.n_threads):
+            with torch.no_grad(), limit_threads(self.n_threads):
                 for images, labels in _evaluation_batches(data):
                     predicted = network(images.to(device)).argmax(dim=1).cpu()
                     correct += int((predicted == labels).sum())
@@ -298,20 +298,6 @@ def _training_seed(random_state):
         # Fresh entropy, not numpy's global generator: the caller's state stays as it was.
         return int(np.random.SeedSequence().generate_state(1)[0] % _SEED_MAX)
     return int(check_random_state(random_state).randint(_SEED_MAX))
-
-
-@contextmanager
-def _torch_threads(n_threads):
-    """Use ``n_threads`` torch threads inside the block (None: leave the setting alone)."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _cuda_devices(device):

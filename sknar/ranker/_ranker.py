@@ -12,10 +12,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..metrics import kendall_tau
 from ..nn import NAREnsemble, NARModule
 from ..tiers import TierTransformer
+from ..utils._torch import check_device, limit_threads
 from ._callbacks import EpochProgress, TrainingGuard, divergence_message
 from ._net import NARNet, _schedule_callbacks
 from ._presets import PRESETS, SMALL_DATA_OVERRIDES, SMALL_DATA_SIZE
-from ._runtime import check_device, forked_torch_rng, torch_threads
+from ._runtime import forked_torch_rng
 from ._tokens import (
     check_merged_tokens,
     count_op_codes,
@@ -310,7 +311,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         """Build and train the skorch net; refuse an interrupted training."""
         guard = TrainingGuard(max_epochs=settings["max_epochs"])
         progress = EpochProgress(total=settings["max_epochs"]) if self.verbose == 1 else None
-        with forked_torch_rng(seed, self.device), torch_threads(self.n_threads):
+        with forked_torch_rng(seed, self.device), limit_threads(self.n_threads):
             net = self._build_net(settings, seed, guard, progress)
             try:
                 net.fit(X, targets)
@@ -393,7 +394,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
     def _forward(self, X):
         """Tier logits (n, n_members, n_tiers) and scores (n, n_members) of every member."""
         # Each DataLoader pass draws a base seed from torch's global RNG: keep the user's.
-        with torch.no_grad(), torch.random.fork_rng(devices=[]), torch_threads(self.n_threads):
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), limit_threads(self.n_threads):
             tier_logits, scores = self.net_.forward(X, training=False, device="cpu")
         tier_logits, scores = tier_logits.double().numpy(), scores.double().numpy()
         if scores.ndim == 1:
