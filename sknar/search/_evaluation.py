@@ -1,0 +1,104 @@
+"""Oracle calls: one evaluation as data, and a batch of them through joblib."""
+
+import math
+import numbers
+import pickle
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from ..utils import check_oracle_value
+
+__all__ = ["Outcome", "evaluate_batch", "failure_outcome", "outcome_of_value"]
+
+
+@dataclass
+class Outcome:
+    """The result of one evaluation: a value, or the error that replaced it."""
+
+    arch: Any
+    value: Optional[float]
+    error: Optional[str] = None
+    exception: Optional[BaseException] = None
+    report_value: Optional[float] = None
+    wall_s: Optional[float] = None
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def _evaluate(oracle, arch, tag):
+    """``(tag, outcome of oracle(arch))``, computed where joblib runs it.
+
+    A failure comes back as data; only ``Exception`` is caught: KeyboardInterrupt and
+    SystemExit stop the search.
+    """
+    started = time.perf_counter()
+    try:
+        value = check_oracle_value(oracle(arch), arch)
+        report = getattr(oracle, "report", None)
+        report_value = None if report is None else report(arch)
+        report_value = None if report_value is None else float(report_value)
+    except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
+        return tag, failure_outcome(arch, _portable(exc), time.perf_counter() - started)
+    wall_s = time.perf_counter() - started
+    return tag, Outcome(arch, value, report_value=report_value, wall_s=wall_s)
+
+
+def failure_outcome(arch, exception, wall_s=None):
+    """An outcome recording ``exception`` as the failure of ``arch``."""
+    message = "".join(traceback.format_exception_only(type(exception), exception)).strip()
+    return Outcome(arch, None, error=message, exception=exception, wall_s=wall_s)
+
+
+def outcome_of_value(arch, value, report_value=None, wall_s=None):
+    """The outcome a user tells: a finite number, or a failure (None, NaN, an exception).
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is neither a real number, None nor an exception: telling a string or
+        an array is a mistake, not a failed evaluation.
+    """
+    if isinstance(value, BaseException):
+        return failure_outcome(arch, value, wall_s)
+    if value is None:
+        return Outcome(arch, None, error="no value (None) was told", wall_s=wall_s)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"the value told for architecture {arch!r} is {value!r}; tell a real number, "
+            "or None, NaN or the exception for a failed evaluation."
+        )
+    if not math.isfinite(value):
+        return Outcome(arch, None, error=f"the value told is {float(value)}", wall_s=wall_s)
+    checked = float(value)
+    return Outcome(arch, checked, report_value=report_value, wall_s=wall_s)
+
+
+def _portable(exc):
+    """``exc`` if it survives pickling (to come back from a worker), else a RuntimeError."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any pickling failure
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def evaluate_batch(oracle, tagged_archs, n_jobs):
+    """Yield ``(tag, outcome)`` for each ``(tag, arch)`` as its evaluation finishes.
+
+    With ``n_jobs`` None or 1 and no ``joblib.parallel_config`` asking for more, the calls
+    run one after the other in this process; otherwise ``joblib.Parallel`` runs them on the
+    active backend (loky processes by default, a dask or ray cluster under
+    ``parallel_config``), and they finish in any order. Closing the generator abandons the
+    evaluations not yet finished.
+    """
+    if not tagged_archs:
+        return
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    yield from parallel(delayed(_evaluate)(oracle, arch, tag) for tag, arch in tagged_archs)
