@@ -758,7 +758,12 @@ def make_searcher(strategy, space, dataset, budget, seed, ranker_params):
     ranker = build_ranker_pipeline(space, dataset, **{"random_state": seed, **ranker_params})
     sampler = TierSampler(space, dataset=dataset, random_state=seed)
     return TierSearch(
-        ranker, sampler, space, n_initial=n_initial, random_state=seed, **SEARCH_SETTINGS
+        space,
+        ranker=ranker,
+        sampler=sampler,
+        n_initial=n_initial,
+        random_state=seed,
+        **SEARCH_SETTINGS,
     )
 
 

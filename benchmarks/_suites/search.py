@@ -133,7 +133,9 @@ def make_searcher(method, data, space, seed, config, quick, *, ranker=None, nois
                 common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
             )
         sampler = TierSampler(space, dataset=data["cost_dataset"], noise=sampler_noise)
-        return TierSearch(ranker, sampler, space, random_state=seed, **settings)
+        return TierSearch(
+            space, ranker=ranker, sampler=sampler, random_state=seed, **settings
+        )
     raise ValueError(f"unknown search method {method!r}")
 
 

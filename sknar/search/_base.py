@@ -391,7 +391,10 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
                     failure = outcome
                     break
         finally:
-            results.close()
+            with warnings.catch_warnings():
+                # Abandoning a batch on a failure is meant; joblib's advice is not needed.
+                warnings.filterwarnings("ignore", ".* tasks have been successfully executed")
+                results.close()
             self._record([outcomes[key] for key in keys if key in outcomes])
         return failure
 
