@@ -100,9 +100,12 @@ class UniformStream:
         return len(self.archs) > n_before
 
     def _draw(self, target, needed, size):
-        """``sample(target)``; for a space of unknown size that cannot supply it,
-        ``sample(needed)``, then None (the space is used up)."""
-        for n in dict.fromkeys((target, needed)):
+        """``sample(target)``; for a space of unknown size that cannot supply it, smaller
+        draws down to one more than the stream holds; None when even that fails."""
+        sizes = [target, needed]
+        while sizes[-1] > len(self.archs) + 1:
+            sizes.append(max(len(self.archs) + 1, sizes[-1] // 2))
+        for n in dict.fromkeys(sizes):
             try:
                 return self.space.sample(n, random_state=self.seed)
             except ValueError as exc:
