@@ -70,10 +70,15 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
     :meth:`tell` continue it, :meth:`run` starts a new one. No architecture is asked twice.
 
     A subclass defines ``_propose(n_max)``, the next batch (at most ``n_max`` architectures
-    when ``n_max`` is not None; an empty list when it waits for results or has nothing
-    left, with ``self._state.stop_reason`` saying which), and may define ``_start()`` (set
-    up its own state when a search starts), ``_observe(outcomes)`` (learn from the outcomes
-    told) and ``_check_params(budget)`` (checks that involve several parameters).
+    when ``n_max`` is not None; an empty list when it waits for results, or when it has
+    nothing left, after ``return self._exhausted()``), and may define ``_start()`` (set up
+    its own state when a search starts), ``_observe(outcomes)`` (learn from the outcomes
+    told, in the order told) and ``_check_params(budget)`` (checks that involve several
+    parameters, or the budget: None under ask/tell). ``self._state`` holds the current
+    search: ``rng`` (its RandomState: draw everything random from it), ``taken`` (the
+    hashes of every architecture asked or told: never propose one of them),
+    ``taken_archs``, ``pending`` (asked, not yet told), ``success_archs`` and
+    ``success_values`` (what the searcher may learn from) and ``n_told``.
 
     Parameters
     ----------
@@ -97,9 +102,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
     >>> class FirstDraws(BaseSearch):
     ...     '''Evaluate uniform draws, two at a time.'''
     ...     def _propose(self, n_max):
-    ...         n = 2 if n_max is None else min(2, n_max)
-    ...         archs = self.space.sample(self._state.n_told + n, random_state=0)
-    ...         return archs[self._state.n_told:]
+    ...         state, n = self._state, 2 if n_max is None else min(2, n_max)
+    ...         draws = self.space.sample(n + len(state.taken), random_state=state.rng)
+    ...         return [a for a in draws if self.space.hash(a) not in state.taken][:n]
     >>> search = FirstDraws(NASBench201Space())
     >>> search.run(lambda arch: float(arch.count("skip")), budget=5).n_queries
     5

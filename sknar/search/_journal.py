@@ -222,6 +222,12 @@ class Journal:
         self.recorded[key] = entry
 
     def _check_header(self, existing, header):
+        if existing.get("searcher") != header["searcher"]:
+            raise ValueError(
+                f"the journal {self.path} was written by a {existing.get('searcher')}; this "
+                f"search is a {header['searcher']}. Resume with the same searcher, or give "
+                "this search a new journal file."
+            )
         expected = _flatten(
             {k: existing.get(k) for k in ("searcher", "space", "params")}
         )
