@@ -5,7 +5,7 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 ``report(payload)`` (Markdown); most also define ``answer(payload)`` and ``plot``.
 """
 
-from . import ablation, cost, quality, search, transfer
+from . import ablation, cost, parallel, quality, search, transfer
 
 SUITES = {
     "quality": quality,
@@ -13,6 +13,7 @@ SUITES = {
     "search": search,
     "cost": cost,
     "ablation": ablation,
+    "parallel": parallel,
 }
 
 __all__ = ["SUITES"]

@@ -195,6 +195,7 @@ class Journal:
             self.header = dict(header)
             if self.header["random_state"] is None:
                 self.header["random_state"] = fresh_seed()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "r+b" if self.path.is_file() else "wb")  # noqa: SIM115
         self._lock()
         # A line cut short by a crash is dropped so that the next line starts clean.
