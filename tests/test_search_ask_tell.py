@@ -169,6 +169,13 @@ def test_tell_records_failures_and_rejects_mistakes(space):
     # A rejected tell records nothing.
     assert searcher.result_.n_queries == 10
 
+    class LocalError(Exception):
+        """Defined here, so it cannot be pickled."""
+
+    searcher.tell(batch[:1], [LocalError("lost node")])
+    restored = pickle.loads(pickle.dumps(searcher))  # the searcher stays picklable
+    assert "LocalError: lost node" in restored.result_.errors[-1]
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_telling_known_evaluations_warm_starts(space, oracle, name):

@@ -1,5 +1,6 @@
 """The base class of the searchers: ask/tell, and ``run`` as a loop over them."""
 
+import dataclasses
 import numbers
 import os
 import time
@@ -240,7 +241,8 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             if state.pending.pop(key, None) is None and key not in state.taken:
                 state.take(key, outcome.arch)
             state.told.add(key)
-            state.outcomes.append(outcome)
+            # The exception object is not kept: the searcher stays picklable.
+            state.outcomes.append(dataclasses.replace(outcome, exception=None))
             if outcome.ok:
                 state.success_archs.append(outcome.arch)
                 state.success_values.append(outcome.value)

@@ -76,8 +76,8 @@ def outcome_of_value(arch, value, report_value=None, wall_s=None):
         )
     if not math.isfinite(value):
         return Outcome(arch, None, error=f"the value told is {float(value)}", wall_s=wall_s)
-    checked = float(value)
-    return Outcome(arch, checked, report_value=report_value, wall_s=wall_s)
+    report_value = None if report_value is None else float(report_value)
+    return Outcome(arch, float(value), report_value=report_value, wall_s=wall_s)
 
 
 def _portable(exc):
