@@ -2,9 +2,12 @@
 
 import itertools
 import json
+import time
+import warnings
 
 import numpy as np
 import pytest
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from sknar.sampler import TierSampler
@@ -112,6 +115,40 @@ def test_a_failure_at_call_20_of_30_keeps_the_19_before(space, tmp_path, name, k
     lines = journal_lines(journal)
     assert [line["status"] for line in lines] == ["ok"] * 19 + ["failed"]
     assert lines[-1]["value"] is None and message in lines[-1]["error"]
+
+
+def test_evaluations_running_when_one_fails_finish_and_are_kept(space, tmp_path):
+    first_batch = make_searcher("random", space).ask()
+
+    def oracle(arch):
+        if arch == first_batch[1]:
+            raise RuntimeError("the training diverged")
+        time.sleep(0.2)  # the others are still running when the failure comes back
+        return accuracy(arch)
+
+    with pytest.raises(EvaluationError):  # one after the other: nothing runs after it
+        make_searcher("random", space).run(oracle, 30)
+    journal = tmp_path / "search.jsonl"
+    searcher = make_searcher("random", space)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is abandoned: joblib has nothing to say
+        with parallel_config(backend="threading", n_jobs=3), pytest.raises(EvaluationError):
+            searcher.run(oracle, 30, journal=journal)
+    result = searcher.result_
+    # The evaluations running beside the failed one, and the few joblib had queued, finish
+    # and are kept; the rest of the batch never starts.
+    assert 3 <= result.n_queries <= 6 and result.n_failed == 1
+    assert set(result.archs) <= set(first_batch[:6])
+    assert len(journal_lines(journal)) == result.n_queries
+
+
+def test_a_sequential_search_stops_at_the_failure(space):
+    first_batch = make_searcher("random", space).ask()
+    oracle = FailingOracle("raise", at=[2])
+    searcher = make_searcher("random", space)
+    with pytest.raises(EvaluationError):
+        searcher.run(oracle, 30)
+    assert oracle.calls == first_batch[:2] and searcher.result_.n_queries == 2
 
 
 def test_a_failure_does_not_leave_the_previous_result(space):

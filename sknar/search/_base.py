@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from ._evaluation import Outcome, evaluate_batch, outcome_of_value
+from ._evaluation import BatchEvaluation, Outcome, outcome_of_value
 from ._journal import Journal, hash_text, make_header
 from ._result import EvaluationError, SearchResult
 from ._uniform import draw_seed, space_left
@@ -304,9 +304,10 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             and a resumed run adopts it.
         on_error : {"raise", "skip"}, default="raise"
             What a failed evaluation (the oracle raises, or returns something that is not
-            a finite number) does. ``"raise"``: stop with an :class:`EvaluationError`
-            chaining the oracle's exception; ``result_`` and the error hold the partial
-            result, the journal every finished evaluation. ``"skip"``: record the failure
+            a finite number) does. ``"raise"``: start no further evaluation, let the ones
+            running finish, then stop with an :class:`EvaluationError` chaining the
+            oracle's exception; ``result_`` and the error hold the partial result, the
+            journal every finished evaluation. ``"skip"``: record the failure
             (charged to the budget, never proposed again, never learnt from) and go on.
             A KeyboardInterrupt always stops at once, ``result_`` set and the journal
             intact, and is raised again. Failures already in a resumed journal are replayed
@@ -385,23 +386,21 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         if todo:
             replay.check_consumed(todo[0][1])
         failure = None
-        results = evaluate_batch(oracle, todo, n_jobs)
+        evaluation = BatchEvaluation(oracle, todo, n_jobs)
         try:
-            for key, outcome in results:
+            for key, outcome in evaluation:
                 # The worker's copy of the architecture is replaced by the one asked.
                 outcome.arch = batch[position[key]]
                 outcomes[key] = outcome
                 if record is not None:
                     record.write(state.n_told + position[key], key, outcome)
                 self._show(bar, outcome)
-                if not outcome.ok and on_error == "raise":
+                if not outcome.ok and on_error == "raise" and failure is None:
+                    # Evaluations already running finish and are kept; no other starts.
                     failure = outcome
-                    break
+                    evaluation.stop()
         finally:
-            with warnings.catch_warnings():
-                # Abandoning a batch on a failure is meant; joblib's advice is not needed.
-                warnings.filterwarnings("ignore", ".* tasks have been successfully executed")
-                results.close()
+            evaluation.close()
             self._record([outcomes[key] for key in keys if key in outcomes])
         return failure
 

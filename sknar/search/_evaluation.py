@@ -3,8 +3,10 @@
 import math
 import numbers
 import pickle
+import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -13,7 +15,7 @@ from joblib import Parallel, delayed
 
 from ..utils import check_oracle_value
 
-__all__ = ["Outcome", "evaluate_batch", "failure_outcome", "outcome_of_value"]
+__all__ = ["BatchEvaluation", "Outcome", "failure_outcome", "outcome_of_value"]
 
 
 @dataclass
@@ -89,16 +91,44 @@ def _portable(exc):
     return exc
 
 
-def evaluate_batch(oracle, tagged_archs, n_jobs):
-    """Yield ``(tag, outcome)`` for each ``(tag, arch)`` as its evaluation finishes.
+class BatchEvaluation:
+    """The evaluations of one batch, yielded as ``(tag, outcome)`` as each one finishes.
 
     With ``n_jobs`` None or 1 and no ``joblib.parallel_config`` asking for more, the calls
     run one after the other in this process; otherwise ``joblib.Parallel`` runs them on the
     active backend (loky processes by default, a dask or ray cluster under
-    ``parallel_config``), and they finish in any order. Closing the generator abandons the
-    evaluations not yet finished.
+    ``parallel_config``), and they finish in any order. :meth:`stop` starts no further
+    evaluation: the ones running still finish and are yielded.
     """
-    if not tagged_archs:
-        return
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    yield from parallel(delayed(_evaluate)(oracle, arch, tag) for tag, arch in tagged_archs)
+
+    def __init__(self, oracle, tagged_archs, n_jobs):
+        self._stopped = threading.Event()
+        self._calls = self._delayed(oracle, tagged_archs)
+        # One call per dispatch, and no more dispatched than there are workers: after
+        # stop(), nothing queued is left to start.
+        self._parallel = Parallel(
+            n_jobs=n_jobs, return_as="generator_unordered", pre_dispatch="n_jobs", batch_size=1
+        )
+        self._results = self._parallel(self._calls) if tagged_archs else iter(())
+
+    def _delayed(self, oracle, tagged_archs):
+        for tag, arch in tagged_archs:
+            if self._stopped.is_set():
+                return
+            yield delayed(_evaluate)(oracle, arch, tag)
+
+    def __iter__(self):
+        return iter(self._results)
+
+    def stop(self):
+        """Start no further evaluation."""
+        self._stopped.set()
+
+    def close(self):
+        """Abandon the evaluations not yet finished (on KeyboardInterrupt)."""
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            with warnings.catch_warnings():
+                # Abandoning running evaluations is meant; joblib's advice is not needed.
+                warnings.filterwarnings("ignore", ".* tasks have been successfully executed")
+                close()
