@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import estimator_checks
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import check_param_validation
 
 from sknar.oracles import TabularOracle
 from sknar.sampler import TierSampler
@@ -245,10 +245,22 @@ def test_every_searcher_is_a_public_estimator():
     assert "BaseSearch" not in names  # abstract: it has no step of its own
 
 
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_param_validation,
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_parameters_default_constructible,
+    ],
+    ids=lambda check: check.__name__,
+)
 @pytest.mark.parametrize("name", SEARCHER_NAMES)
-def test_sklearn_param_validation_check(name):
+def test_scikit_learn_checks_of_the_constructor(name, check):
+    """The checks that apply to an estimator without ``fit``."""
     searcher = searchers(SmallToySpace())[name]
-    check_param_validation(type(searcher).__name__, searcher)
+    check(type(searcher).__name__, searcher)
 
 
 @pytest.mark.parametrize("name", SEARCHER_NAMES)
