@@ -180,10 +180,13 @@ class TierSearch(BaseSearch):
             return self._exhausted()
         if not self._initial_asked:
             self._initial_asked = True
-            n = self.n_initial if left is None else min(self.n_initial, left)
-            draws = self.space.sample(n, random_state=draw_seed(state.rng))
-            fresh = [arch for arch in draws if self.space.hash(arch) not in state.taken]
-            return fresh if n_max is None else fresh[:n_max]
+            # Values told before the first ask (a warm start) count as initial ones.
+            n = self.n_initial - len(state.success_values)
+            n = n if left is None else min(n, left)
+            if n > 0:
+                draws = self.space.sample(n, random_state=draw_seed(state.rng))
+                fresh = [arch for arch in draws if self.space.hash(arch) not in state.taken]
+                return fresh if n_max is None else fresh[:n_max]
         if self.n_fits_ == 0:
             short = self.n_initial - len(state.success_values) - len(state.pending)
             if short > 0:
