@@ -55,15 +55,28 @@ DEFAULT_SEEDS = {"full": 10, "quick": 1}
 
 
 class SleepingOracle:
-    """A table oracle that sleeps before it answers: a stand-in for a training job."""
+    """A stand-in for a training job: sleep, then look the accuracy up in the table.
 
-    def __init__(self, table, sleep_s):
-        self.table = table
+    It holds the benchmark's name only: each worker process loads the table once, so an
+    evaluation ships a few bytes, as a real training job would, not the whole table.
+    """
+
+    def __init__(self, key, sleep_s):
+        self.key = key
         self.sleep_s = sleep_s
 
     def __call__(self, arch):
         time.sleep(self.sleep_s)
-        return self.table(arch)
+        return _table(self.key)(arch)
+
+
+@functools.lru_cache(maxsize=2)
+def _table(key):
+    """The benchmark's table oracle, built once per process."""
+    from sknar.oracles import TabularOracle
+
+    data = common.load_benchmark(key)
+    return TabularOracle(data["archs"], data["y"], space=data["space"])
 
 
 def _ranker(config, data, seed, quick):
@@ -97,15 +110,15 @@ def make_search(config, data, seed, quick, **settings):
     )
 
 
-def _warm_up(n_jobs):
-    """Start the workers and import sknar in them before the clock starts."""
+def _warm_up(n_jobs, key):
+    """Start the workers and load the table in them before the clock starts."""
     from joblib import Parallel, delayed
 
-    Parallel(n_jobs=n_jobs)(delayed(_import_sknar)() for _ in range(2 * n_jobs))
+    Parallel(n_jobs=n_jobs)(delayed(_load_table)(key) for _ in range(2 * n_jobs))
 
 
-def _import_sknar():
-    import sknar  # noqa: F401
+def _load_table(key):
+    _table(key)
 
 
 def _timed_run(search, oracle, budget):
@@ -125,7 +138,7 @@ def _run_on(backend, search, oracle, budget):
     n_workers = int(n_workers)
     if kind in ("loky", "threading"):
         with parallel_config(backend=kind, n_jobs=n_workers):
-            _warm_up(n_workers)
+            _warm_up(n_workers, oracle.key)
             return _timed_run(search, oracle, budget)
     if kind == "dask":
         from dask.distributed import Client, LocalCluster
@@ -133,7 +146,7 @@ def _run_on(backend, search, oracle, budget):
         with LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster, Client(cluster) as client:
-            client.run(_import_sknar)
+            client.run(_load_table, oracle.key)
             with parallel_config(backend="dask"):
                 return _timed_run(search, oracle, budget)
     raise ValueError(f"unknown backend {backend!r}")
@@ -158,13 +171,11 @@ def _warm_sampler(key):
 
 
 def run_timing(config, seed, backend, quick):
-    from sknar.oracles import TabularOracle
-
     data = common.load_benchmark(config["benchmark"])
     _warm_sampler(config["benchmark"])
-    table = TabularOracle(data["archs"], data["y"], space=data["space"])
+    _load_table(config["benchmark"])
     search = make_search(config, data, seed, quick)
-    oracle = SleepingOracle(table, config["sleep_s"])
+    oracle = SleepingOracle(config["benchmark"], config["sleep_s"])
     result, seconds = _run_on(backend, search, oracle, config["budget"])
     return {
         "part": "timing",
@@ -181,10 +192,8 @@ def run_timing(config, seed, backend, quick):
 
 
 def run_batch_size(config, seed, top_k, quick):
-    from sknar.oracles import TabularOracle
-
     data = common.load_benchmark(config["benchmark"])
-    oracle = TabularOracle(data["archs"], data["y"], space=data["space"])
+    oracle = _table(config["benchmark"])
     search = make_search(config, data, seed, quick, top_k=top_k)
     result = search.run(oracle, config["budget"])
     optimum = float(data["y"].max())
