@@ -15,7 +15,7 @@ def read_version():
 
 
 EXTRAS = {
-    "tests": ["pytest>=7", "pytest-timeout>=2", "pandas>=1.5"],
+    "tests": ["pytest>=7", "pytest-timeout>=2", "pandas>=1.5", "dask[distributed]>=2023.1"],
     "docs": [
         "sphinx>=7",
         "sphinx-gallery>=0.15",
@@ -46,12 +46,12 @@ setup(
         "scikit-learn>=1.6",
         "torch>=2.1",
         "skorch>=0.15",
-        "joblib>=1.2",
+        "joblib>=1.4",
         "networkx>=2.8",
         "tqdm>=4.60",
     ],
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["sknar=sknar.cli:main"]},
+    entry_points={"console_scripts": ["sknar=sknar.cli:run"]},
     classifiers=[
         "Intended Audience :: Science/Research",
         "License :: OSI Approved :: BSD License",

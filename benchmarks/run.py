@@ -79,8 +79,8 @@ def parse_args(argv=None):
         "--jobs",
         type=int,
         default=1,
-        help="tasks run in parallel processes (not for the cost suite, whose timings need a "
-        "quiet machine)",
+        help="tasks run in parallel processes (not for the cost and parallel suites, whose "
+        "timings need a quiet machine)",
     )
     parser.add_argument(
         "--nar-device",
@@ -168,7 +168,7 @@ def run_suite(
     module = SUITES[name]
     mode = "quick" if quick else "full"
     config = restrict(module.CONFIGS[mode], benchmarks, models, methods, sizes)
-    jobs = 1 if name == "cost" else jobs
+    jobs = 1 if name in ("cost", "parallel") else jobs
     seeds = list(range(n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]))
     started_at = datetime.datetime.now(datetime.timezone.utc)
     started = time.perf_counter()

@@ -192,7 +192,7 @@ print(f"Kendall tau on the whole space: {kendall_tau(truth, ranker.predict(archs
 budget = 60
 searches = {
     "tier search (NAR)": TierSearch(
-        make_ranker(), TierSampler(space, n_bins=5), space,
+        space, ranker=make_ranker(), sampler=TierSampler(space, n_bins=5),
         n_initial=20, n_candidates=150, top_k=8, random_state=0,
     ),
     "regularized evolution": RegularizedEvolution(space, random_state=0),

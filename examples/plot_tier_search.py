@@ -40,7 +40,8 @@ def tier_search(seed):
     )
     sampler = TierSampler(space, dataset="cifar10")
     return TierSearch(
-        ranker, sampler, space, n_initial=30, n_candidates=300, top_k=10, random_state=seed
+        space, ranker=ranker, sampler=sampler, n_initial=30, n_candidates=300, top_k=10,
+        random_state=seed,
     )
 
 

@@ -61,9 +61,9 @@ journal_dir = Path(tempfile.mkdtemp(prefix="sknar-digits-"))
 ranker = make_pipeline(NARFeatureEncoder(space), NARRanker(n_tiers=3, random_state=0))
 searches = {
     "tier search": TierSearch(
-        ranker,
-        TierSampler(space, min_tier_size=2),
         space,
+        ranker=ranker,
+        sampler=TierSampler(space, min_tier_size=2),
         n_initial=10,
         n_candidates=300,
         top_k=5,

@@ -30,7 +30,7 @@ def searchers(space, dataset):
     def tier(seed):
         ranker = make_pipeline(NARFeatureEncoder(space=space, dataset=dataset), NARRanker())
         sampler = TierSampler(space, dataset=dataset)
-        return TierSearch(ranker, sampler, space, random_state=seed)
+        return TierSearch(space, ranker=ranker, sampler=sampler, random_state=seed)
 
     return {
         "tier search": tier,

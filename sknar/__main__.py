@@ -1,8 +1,6 @@
 """``python -m sknar``: the sknar command line (see :mod:`sknar.cli`)."""
 
-import sys
-
-from sknar.cli import main
+from sknar.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

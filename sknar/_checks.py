@@ -4,10 +4,14 @@ Each raises a ValueError whose message names the flag and the value at fault, so
 mistake costs a second instead of a whole fit or search.
 """
 
+import argparse
 import tempfile
 from pathlib import Path
 
-__all__ = ["check_device", "check_writable", "cost_dataset"]
+__all__ = [
+    "check_device", "check_fields", "check_search_flags", "check_writable", "cost_dataset",
+    "positive_int",
+]
 
 
 def cost_dataset(space, dataset):
@@ -66,3 +70,39 @@ def check_writable(path, flag, *, folder=False):
             pass
     except OSError as exc:
         raise ValueError(f"{flag} {path}: cannot write in {ancestor} ({exc.strerror})") from None
+
+
+def check_fields(arch_field, target_field):
+    """Refuse one column named for both the architecture and the accuracy."""
+    if arch_field is not None and arch_field == target_field:
+        raise ValueError(f"--arch-field and --target-field are both {arch_field!r}")
+
+
+def check_search_flags(args, ranker_flags):
+    """Refuse the search flags that mean nothing together; fill in the defaults that depend
+    on others (the benchmark, the epochs of a training search)."""
+    # A search that trains uses --device for its trainings, whatever the strategy.
+    ranker_only = [name for name in ranker_flags if getattr(args, name) is not None
+                   and not (name == "device" and args.train)]
+    if args.strategy != "tier" and ranker_only:
+        flags = ", ".join("--" + name.replace("_", "-") for name in ranker_only)
+        raise ValueError(f"{flags}: only tier search has a ranker, not --strategy {args.strategy}")
+    if args.train:
+        given = [flag for flag in ("data", "benchmark", "dataset") if getattr(args, flag)]
+        if given:
+            raise ValueError(f"--{given[0]}: --train {args.train} reads no benchmark table")
+    elif args.epochs is not None:
+        raise ValueError("--epochs: only a search that trains (--train) has epochs")
+    args.benchmark = args.benchmark or "nasbench_graph"
+    args.epochs = args.epochs or 3
+
+
+def positive_int(text):
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value

@@ -4,7 +4,6 @@ The command line and the benchmark suites build their searchers here, so that a 
 means the same searcher everywhere.
 """
 
-import inspect
 
 __all__ = [
     "STRATEGIES",
@@ -13,6 +12,7 @@ __all__ = [
     "nar_pipeline",
     "run_search",
     "search_benchmark",
+    "search_digits",
     "search_summary",
     "sized_for_budget",
 ]
@@ -23,6 +23,11 @@ STRATEGIES = ("tier", "random", "evolution")
 MIN_INITIAL = 20
 MAX_INITIAL = 50
 TIER_SETTINGS = {"n_candidates": 300, "top_k": 10}
+# Searches that train networks have budgets of tens of trainings: three tiers of a few
+# architectures, rounds of five. The networks are small (8 channels, one cell per stage).
+TRAINING_TIER_SETTINGS = {"n_candidates": 300, "top_k": 5, "n_tiers": 3}
+TRAINING_MIN_INITIAL = 10
+DIGITS_NETWORK = {"C": 8, "N": 1}
 
 
 def nar_pipeline(space, dataset=None, **ranker_params):
@@ -38,7 +43,8 @@ def nar_pipeline(space, dataset=None, **ranker_params):
 
 
 def make_searcher(
-    strategy, space, *, dataset=None, ranker=None, noise=None, random_state=None, **params
+    strategy, space, *, dataset=None, ranker=None, sampler=None, noise=None, random_state=None,
+    **params
 ):
     """A searcher of ``strategy`` on ``space``.
 
@@ -53,6 +59,8 @@ def make_searcher(
         The cost dataset of the NAR encoder and the tier sampler (tier search).
     ranker : estimator, default=None
         Tier search's ranker; None takes :func:`nar_pipeline` with ``random_state``.
+    sampler : TierSampler, default=None
+        Tier search's sampler; None takes ``TierSampler(space, dataset=dataset)``.
     noise : float, default=None
         The tier sampler's share of uniform candidates; None keeps its default.
     random_state : int, RandomState instance or None, default=None
@@ -75,8 +83,11 @@ def make_searcher(
 
     if ranker is None:
         ranker = nar_pipeline(space, dataset, random_state=random_state)
-    sampler = TierSampler(space, dataset=dataset, **({} if noise is None else {"noise": noise}))
-    return TierSearch(ranker, sampler, space, random_state=random_state, **params)
+    if sampler is None:
+        sampler = TierSampler(space, dataset=dataset)
+    if noise is not None:
+        sampler = sampler.set_params(noise=noise)
+    return TierSearch(space, ranker=ranker, sampler=sampler, random_state=random_state, **params)
 
 
 def sized_for_budget(strategy, budget):
@@ -97,39 +108,10 @@ def sized_for_budget(strategy, budget):
     return {"n_initial": n_initial, **TIER_SETTINGS}
 
 
-class _CountingOracle:
-    """An oracle that moves a progress bar at each call; everything else is the oracle's."""
-
-    def __init__(self, oracle, bar):
-        self._oracle = oracle
-        self._bar = bar
-
-    def __call__(self, arch):
-        value = self._oracle(arch)
-        self._bar.update()
-        return value
-
-    def __getattr__(self, name):
-        if name.startswith("_"):  # not delegated: keeps copies and pickles from recursing
-            raise AttributeError(name)
-        return getattr(self._oracle, name)
-
-
-def run_search(searcher, oracle, budget, *, verbose=0, desc="search", **run_options):
+def run_search(searcher, oracle, budget, *, verbose=0, **run_options):
     """``searcher.run(oracle, budget, **run_options)``, with a bar over the oracle calls when
-    ``verbose``.
-
-    A searcher whose ``run`` takes ``verbose`` draws its own bar; for the others the calls
-    are counted on the way to the oracle.
-    """
-    if not verbose:
-        return searcher.run(oracle, budget, **run_options)
-    if "verbose" in inspect.signature(searcher.run).parameters:
-        return searcher.run(oracle, budget, verbose=verbose, **run_options)
-    from ._progress import progress_bar
-
-    with progress_bar(budget, desc, unit="call") as bar:
-        return searcher.run(_CountingOracle(oracle, bar), budget, **run_options)
+    ``verbose``."""
+    return searcher.set_params(verbose=verbose).run(oracle, budget, **run_options)
 
 
 def benchmark_oracle(data):
@@ -177,26 +159,78 @@ def search_benchmark(
         strategy, space, dataset=dataset, ranker=ranker, random_state=random_state, **settings
     )
     oracle = benchmark_oracle(data)
-    return run_search(
-        searcher, oracle, budget, verbose=verbose, desc=f"{strategy} search", **run_options
-    )
+    return run_search(searcher, oracle, budget, verbose=verbose, **run_options)
+
+
+def search_digits(strategy, budget, *, epochs=3, device="cpu", random_state=0,
+                  ranker_params=None, verbose=0, **run_options):
+    """A search that trains NAS-Bench-201 networks on scikit-learn's digits for real.
+
+    Each queried cell becomes a small NAS-Bench-201 network (:data:`DIGITS_NETWORK`) that a
+    :class:`~sknar.oracles.TrainingOracle` trains for ``epochs`` on the training split of
+    :func:`~sknar.oracles.load_digits_split` and scores on its validation split. The best
+    cell is trained once more and scored on the held-out test split.
+
+    Returns
+    -------
+    result : SearchResult
+    test_accuracy : float or None
+        Held-out accuracy of the best cell (None when no training succeeded).
+    """
+    from .oracles import TrainingOracle, load_digits_split
+    from .sampler import TierSampler
+    from .spaces import NASBench201Space
+
+    space = NASBench201Space()
+    digits = load_digits_split(random_state=random_state)
+    oracle = TrainingOracle(space, digits.train, digits.validation, network_params=DIGITS_NETWORK,
+                            epochs=epochs, device=device, random_state=random_state)
+    settings = {}
+    if strategy == "tier":
+        n_initial = max(TRAINING_MIN_INITIAL, min(MAX_INITIAL, budget // 3))
+        if budget <= n_initial:
+            raise ValueError(f"--budget {budget} is too small for tier search; give at least "
+                             f"{TRAINING_MIN_INITIAL + 1}")
+        n_tiers = TRAINING_TIER_SETTINGS["n_tiers"]
+        ranker = nar_pipeline(space, **{"random_state": random_state, "n_tiers": n_tiers,
+                                        **(ranker_params or {})})
+        settings = {"n_initial": n_initial, **TRAINING_TIER_SETTINGS, "ranker": ranker,
+                    "sampler": TierSampler(space, min_tier_size=2)}
+    searcher = make_searcher(strategy, space, random_state=random_state, **settings)
+    result = run_search(searcher, oracle, budget, verbose=verbose, **run_options)
+    if not result.n_queries or result.n_failed == result.n_queries:
+        return result, None
+    return result, oracle.evaluate(oracle.train_network(result.best_arch), digits.test)
 
 
 def search_summary(result, strategy, budget):
-    """A search's result as JSON data: the best architecture, the curve and every query."""
+    """A search's result as JSON data: the best architecture, the curve and every query.
+
+    A failed query has no value (null) and keeps its error message.
+    """
     from .datasets import jsonable_arch
 
+    succeeded = result.n_queries > result.n_failed
+    errors = result.errors or [None] * result.n_queries
     return {
         "strategy": strategy,
         "budget": budget,
         "n_queries": result.n_queries,
-        "best_arch": jsonable_arch(result.best_arch),
-        "best_value": result.best_value,
-        "best_report_value": result.best_report_value,
+        "n_failed": result.n_failed,
+        "stop_reason": result.stop_reason,
+        "best_arch": jsonable_arch(result.best_arch) if succeeded else None,
+        "best_value": result.best_value if succeeded else None,
+        "best_report_value": result.best_report_value if succeeded else None,
         "wall_seconds": round(result.wall_time, 3),
-        "best_so_far": result.best_so_far.tolist(),
+        "best_so_far": [_finite_or_none(value) for value in result.best_so_far],
         "history": [
-            {"arch": jsonable_arch(arch), "value": float(value)}
-            for arch, value in zip(result.archs, result.values)
+            {"arch": jsonable_arch(arch), "value": _finite_or_none(value),
+             **({"error": error} if error is not None else {})}
+            for arch, value, error in zip(result.archs, result.values, errors)
         ],
     }
+
+
+def _finite_or_none(value):
+    value = float(value)
+    return value if value == value else None

@@ -9,20 +9,29 @@ modules only in the commands that need them, so that ``sknar --help`` answers at
 """
 
 import argparse
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._checks import check_device, check_writable, cost_dataset
+from ._checks import (
+    check_device,
+    check_fields,
+    check_search_flags,
+    check_writable,
+    cost_dataset,
+    positive_int,
+)
 from ._model_file import load_model, model_space, save_model
 from ._progress import Progress
 from ._strategies import STRATEGIES
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_OK = 0
 EXIT_INPUT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 SPACES = {"nasbench_graph": "NASBenchGraphSpace", "nasbench201": "NASBench201Space",
           "nasbench101": "NASBench101Space"}
@@ -46,17 +55,9 @@ def _reading(source, path=None):
         raise CLIError(message if named else f"{source}: {message}") from None
 
 
-def _check_fields(arch_field, target_field):
-    if arch_field is not None and arch_field == target_field:
-        raise CLIError(f"--arch-field and --target-field are both {arch_field!r}")
-
-
 def _ranker_params(args, progress):
     """The NARRanker parameters given on the command line, the seed and the verbosity."""
     params = {name: getattr(args, name) for name in RANKER_FLAGS if getattr(args, name) is not None}
-    if args.command == "search" and args.strategy != "tier" and params:
-        flags = ", ".join("--" + name.replace("_", "-") for name in params)
-        raise CLIError(f"{flags}: only tier search has a ranker, not --strategy {args.strategy}")
     verbose = 2 if getattr(args, "verbose", False) else progress.verbose
     return {**params, "random_state": args.seed, "verbose": verbose}
 
@@ -76,9 +77,6 @@ def _load_benchmark(args):
         return load_benchmark(args.benchmark, args.dataset, path=path, data_home=data_home)
 
 
-# --- the commands -----------------------------------------------------------------------
-
-
 def cmd_fit(args):
     """``sknar fit``: train a ranker on a table and save it with what ``evaluate`` needs."""
     import time
@@ -92,10 +90,10 @@ def cmd_fit(args):
     space = getattr(spaces, SPACES[args.space])()
     recorded = {"space": args.space, "dataset": cost_dataset(space, args.dataset),
                 "arch_field": args.arch_field, "target_field": args.target_field}
-    _check_fields(args.arch_field, args.target_field)
+    check_fields(args.arch_field, args.target_field)
     check_device(args.device)
-    check_writable(args.model, "--model")
-    check_writable(args.output, "--output")
+    for path, flag in ((args.model, "--model"), (args.output, "--output")):
+        check_writable(path, flag)
     if args.output and Path(args.output).resolve() == Path(args.model).resolve():
         raise CLIError(f"--output and --model are the same file, {args.model}")
     if args.verbose and args.output == "-":
@@ -131,7 +129,7 @@ def cmd_evaluate(args):
     from sknar.utils import write_json
 
     progress = Progress(args.quiet)
-    _check_fields(args.arch_field, args.target_field)
+    check_fields(args.arch_field, args.target_field)
     check_writable(args.output, "--output")
     fitted = load_model(args.model)
     model, space = fitted["model"], model_space(fitted["model"])
@@ -162,31 +160,46 @@ def cmd_evaluate(args):
 
 
 def cmd_search(args):
-    """``sknar search``: one budgeted search on a benchmark, written as JSON."""
-    from sknar._strategies import search_benchmark, search_summary, sized_for_budget
+    """``sknar search``: one budgeted search, on a benchmark table or training for real."""
+    from sknar._strategies import search_benchmark, search_digits, search_summary, sized_for_budget
+    from sknar.search import EvaluationError
     from sknar.utils import write_json
 
     progress = Progress(args.quiet)
+    check_search_flags(args, RANKER_FLAGS)
     # One bar over the oracle calls, not one per refit of the ranker.
     ranker_params = {"max_epochs": SEARCH_MAX_EPOCHS, **_ranker_params(args, progress),
                      "verbose": 0}
-    sized_for_budget(args.strategy, args.budget)
     check_device(args.device)
-    check_writable(args.output, "--output")
-    data = _load_benchmark(args)
-    progress(f"{args.strategy} search on {args.benchmark} ({data.dataset}), budget {args.budget}")
-    # Options of the searcher's run (a journal, parallel calls) join this dict.
-    run_options = {}
+    for path, flag in ((args.output, "--output"), (args.journal, "--journal")):
+        check_writable(path, flag)
+    run_options = {"n_jobs": args.n_jobs, "journal": args.journal, "on_error": args.on_error,
+                   "random_state": args.seed, "ranker_params": ranker_params,
+                   "verbose": progress.verbose}
+    resume = (f"; {args.journal} keeps every finished evaluation: run again to resume"
+              if args.journal else "; --on-error skip records a failure and goes on")
     try:
-        result = search_benchmark(
-            data, args.strategy, args.budget, random_state=args.seed,
-            ranker_params=ranker_params, verbose=progress.verbose, **run_options,
-        )
+        if args.train:
+            progress(f"{args.strategy} search training on {args.train}")
+            result, test_accuracy = search_digits(args.strategy, args.budget, epochs=args.epochs,
+                                                  device=args.device or "cpu", **run_options)
+            where = {"train": args.train, "epochs": args.epochs, "test_accuracy": test_accuracy}
+        else:
+            sized_for_budget(args.strategy, args.budget)
+            data = _load_benchmark(args)
+            progress(f"{args.strategy} search on {args.benchmark} ({data.dataset})")
+            result = search_benchmark(data, args.strategy, args.budget, **run_options)
+            where = {"benchmark": args.benchmark, "dataset": data.dataset}
+    except EvaluationError as exc:
+        raise CLIError(f"{exc}{resume}") from None
+    except KeyboardInterrupt:
+        print(f"sknar search: interrupted{resume * bool(args.journal)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ValueError as exc:
         raise CLIError(f"{args.strategy} search failed: {exc}") from None
-    progress(f"best {result.best_value:.4f} after {result.n_queries} queries")
-    summary = search_summary(result, args.strategy, args.budget)
-    summary.update(benchmark=args.benchmark, dataset=data.dataset, seed=args.seed)
+    summary = {**search_summary(result, args.strategy, args.budget), **where, "seed": args.seed}
+    best = "none" if summary["best_value"] is None else f"{summary['best_value']:.4f}"
+    progress(f"best {best} after {result.n_queries} queries ({result.n_failed} failed)")
     write_json(summary, args.output)
     return EXIT_OK
 
@@ -212,19 +225,9 @@ def cmd_demo(args):
 # --- the parser -------------------------------------------------------------------------
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def _add_common(parser, *, verbose=False):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--threads", type=_positive_int, default=1, help="CPU threads for "
+    parser.add_argument("--threads", type=positive_int, default=1, help="CPU threads for "
                         "training and scoring (default: 1, the fastest for small models)")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -234,8 +237,8 @@ def _add_common(parser, *, verbose=False):
 
 def _add_ranker_options(parser):
     group = parser.add_argument_group("ranker")
-    group.add_argument("--n-tiers", type=_positive_int, help="number of quality tiers")
-    group.add_argument("--max-epochs", type=_positive_int, help="training epochs of the ranker")
+    group.add_argument("--n-tiers", type=positive_int, help="number of quality tiers")
+    group.add_argument("--max-epochs", type=positive_int, help="training epochs of the ranker")
     group.add_argument("--preset", choices=("fast", "paper"), help="ranker size preset")
     group.add_argument("--device", help="torch device, e.g. cpu or cuda")
 
@@ -248,8 +251,8 @@ def _add_table_options(parser, *, recorded=False):
                         help=f"column or field of the accuracy (default: {default}accuracy)")
 
 
-def _add_benchmark_options(parser):
-    parser.add_argument("--benchmark", choices=tuple(SPACES), default="nasbench_graph",
+def _add_benchmark_options(parser, default="nasbench_graph"):
+    parser.add_argument("--benchmark", choices=tuple(SPACES), default=default,
                         help="tabular benchmark (default: nasbench_graph, needs no download)")
     parser.add_argument("--dataset", help="dataset of the benchmark (default: cora for "
                         "nasbench_graph, cifar10 for nasbench201 and nasbench101)")
@@ -281,11 +284,11 @@ def build_parser():
         "search, print a results table and save a figure.",
     )
     _add_benchmark_options(demo)
-    demo.add_argument("--budget", type=_positive_int, default=150,
+    demo.add_argument("--budget", type=positive_int, default=150,
                       help="oracle calls of each search (default: 150)")
-    demo.add_argument("--n-train", type=_positive_int, help="training architectures of the "
+    demo.add_argument("--n-train", type=positive_int, help="training architectures of the "
                       "ranking comparison (default: 200; 424 on nasbench101)")
-    demo.add_argument("--max-epochs", type=_positive_int,
+    demo.add_argument("--max-epochs", type=positive_int,
                       help="training epochs of the ranker (default: 40)")
     demo.add_argument("--output", default="sknar_output", metavar="DIR",
                       help="folder for the figure and results.json (default: ./sknar_output)")
@@ -316,7 +319,7 @@ def build_parser():
     evaluate.add_argument("input", help="table of architectures (accuracies optional)")
     evaluate.add_argument("--model", required=True, help="model file written by 'sknar fit'")
     evaluate.add_argument("--output", default="-", help="JSON results file (default: stdout)")
-    evaluate.add_argument("--k", type=_positive_int, nargs="+", default=[10, 50],
+    evaluate.add_argument("--k", type=positive_int, nargs="+", default=[10, 50],
                           help="cut-offs of the top-k metrics (default: 10 50)")
     _add_table_options(evaluate, recorded=True)
     _add_common(evaluate)
@@ -326,12 +329,22 @@ def build_parser():
         "Run tier search, random search or regularized evolution against a benchmark oracle "
         "and write the history as JSON.",
     )
-    _add_benchmark_options(search)
+    _add_benchmark_options(search, default=None)
     search.add_argument("--strategy", choices=STRATEGIES, default="tier",
                         help="search strategy (default: tier)")
-    search.add_argument("--budget", type=_positive_int, default=100,
+    search.add_argument("--budget", type=positive_int, default=100,
                         help="oracle calls (default: 100)")
     search.add_argument("--output", default="-", help="JSON results file (default: stdout)")
+    search.add_argument("--train", choices=("digits",), help="train NAS-Bench-201 networks on "
+                        "scikit-learn's digits instead of reading a benchmark table")
+    search.add_argument("--epochs", type=positive_int, help="epochs of each training of "
+                        "--train (default: 3)")
+    search.add_argument("--journal", metavar="FILE", help="write every finished evaluation "
+                        "here; running again with the same journal resumes the search")
+    search.add_argument("--n-jobs", type=int, help="evaluations at once (joblib; default: 1)")
+    search.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                        help="a failed evaluation stops the search (raise, the default) or "
+                        "is recorded and the search goes on (skip)")
     _add_ranker_options(search)
     _add_common(search)
     return parser
@@ -370,4 +383,15 @@ def main(argv=None):
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print(f"sknar {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def run():
+    """The ``sknar`` program: :func:`main`, then exit with its status. After Ctrl-C it ends at
+    once: a search journal is on disk line by line, and tearing torch down takes seconds."""
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -91,7 +91,7 @@ def test_top_level_names_load_on_first_use():
     import sknar
     from sknar import NARRanker, TierSearch
 
-    assert NARRanker.__name__ == "NARRanker" and TierSearch.__module__ == "sknar.search"
+    assert NARRanker.__name__ == "NARRanker" and TierSearch.__module__.startswith("sknar.search")
     assert set(sknar.__all__) <= set(dir(sknar))
     with pytest.raises(AttributeError, match="no attribute 'Bogus'"):
         sknar.Bogus  # noqa: B018
@@ -309,6 +309,10 @@ def _bad_cases():
                           "{bad}/not_a_pickle.joblib"], "not a model file written by sknar fit"),
         "missing model": (["evaluate", "{bad}/good.csv", "--model", "{tmp}/none.joblib"],
                           "no such model file"),
+        "train with a benchmark": (["search", "--train", "digits", "--benchmark", "nasbench201"],
+                                   "--benchmark: --train digits reads no benchmark table"),
+        "epochs without training": (["search", "--epochs", "2"], "--epochs: only a search"),
+        "journal unwritable": (["search", "--journal", "{unwritable}/j.jsonl"], "--journal"),
         "training set too large": (["demo", "--n-train", "30000", "--output", "{tmp}"],
                                    "--n-train 30000: n_train=30000 leaves nothing held out"),
     }
@@ -365,7 +369,7 @@ def test_search_writes_history_that_reads_back(tmp_path, capsys, strategy):
     )
     assert status == EXIT_OK, err
     # A progress bar over the oracle calls.
-    assert "15/15" in err and "call" in err
+    assert "15/15" in err and "eval/s" in err
     result = json.loads(output.read_text())
     assert result["n_queries"] == 15 and len(result["history"]) == 15
     values = [query["value"] for query in result["history"]]
@@ -414,26 +418,75 @@ def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsy
     assert "Traceback" not in err
 
 
-def test_the_search_bar_counts_calls_and_keeps_the_oracle_report():
-    from sknar._strategies import _CountingOracle
+def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, capsys):
+    journal, first, second = tmp_path / "j.jsonl", tmp_path / "a.json", tmp_path / "b.json"
+    argv = ["search", "--strategy", "evolution", "--budget", "12", "--seed", "2", "--journal",
+            str(journal), "--quiet"]
+    assert main([*argv, "--output", str(first)]) == EXIT_OK
+    recorded = journal.read_text()
+    assert len(recorded.splitlines()) == 1 + 12  # a header, then one line per evaluation
+    # Running the same command again replays the journal: nothing new is evaluated.
+    assert main([*argv, "--output", str(second)]) == EXIT_OK
+    assert journal.read_text() == recorded
+    assert json.loads(first.read_text())["history"] == json.loads(second.read_text())["history"]
+    # A journal of another seed is refused, in one line.
+    status, _, err = _run([*argv[:-5], "--seed", "3", "--journal", str(journal), "--quiet"],
+                          capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1 and "seed" in err
 
-    class Bar:
-        n = 0
 
-        def update(self):
-            self.n += 1
+def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
+    histories = []
+    for n_jobs in ("1", "2"):
+        output = tmp_path / f"{n_jobs}.json"
+        assert main(["search", "--strategy", "random", "--budget", "12", "--n-jobs", n_jobs,
+                     "--output", str(output), "--quiet"]) == EXIT_OK
+        histories.append(json.loads(output.read_text())["history"])
+    assert histories[0] == histories[1]
 
-    class Oracle:
-        def __call__(self, arch):
-            return 1.0
 
-        def report(self, arch):
-            return 2.0
+def test_search_trains_networks_on_digits(tmp_path, capsys):
+    output = tmp_path / "digits.json"
+    status, _, err = _run(["search", "--train", "digits", "--strategy", "random", "--budget",
+                           "2", "--epochs", "1", "--output", str(output)], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["train"] == "digits" and result["n_queries"] == 2 and result["n_failed"] == 0
+    assert 0.0 <= result["test_accuracy"] <= 1.0
+    assert all(0.0 <= query["value"] <= 1.0 for query in result["history"])
+    assert "2/2" in err
 
-    bar = Bar()
-    counting = _CountingOracle(Oracle(), bar)
-    assert counting("a") == 1.0 and counting.report("a") == 2.0 and bar.n == 1
-    assert not hasattr(_CountingOracle(lambda arch: 1.0, bar), "report")
+
+def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_path):
+    import signal
+    import time
+
+    journal, output = tmp_path / "j.jsonl", tmp_path / "s.json"
+    argv = [sys.executable, "-m", "sknar", "search", "--train", "digits", "--strategy",
+            "random", "--budget", "5", "--epochs", "1", "--journal", str(journal), "--quiet",
+            "--output", str(output)]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while (not journal.exists() or len(journal.read_text().splitlines()) < 2) and (
+        process.poll() is None and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert process.poll() is None, "the search ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 10
+    assert process.returncode == 130
+    assert err.count("\n") == 1 and "interrupted" in err and str(journal) in err
+    done = [json.loads(line) for line in journal.read_text().splitlines()[1:]]
+    assert 1 <= len(done) < 5 and not output.exists()
+    # The same command again finishes the search, training only what the journal lacks.
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    lines = [json.loads(line) for line in journal.read_text().splitlines()[1:]]
+    assert lines[: len(done)] == done and len(lines) == 5
+    history = json.loads(output.read_text())["history"]
+    assert len({json.dumps(query["arch"]) for query in history}) == 5
 
 
 # --- demo ---------------------------------------------------------------------------------

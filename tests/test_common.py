@@ -12,6 +12,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -23,8 +26,10 @@ from sklearn.utils.estimator_checks import check_param_validation, parametrize_w
 from sknar import NARRanker, TierSampler, TierTransformer
 from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder, PathEncoder
 from sknar.ranker import NARNet
+from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
 from sknar.spaces import NASBench201Space
 from sknar.utils import all_estimators
+from sknar.utils.testing import ChainSpace
 
 
 class Row(NamedTuple):
@@ -66,6 +71,28 @@ def _fit_on_accuracies(estimator):
     return estimator.fit(_accuracies(_archs()))
 
 
+CHAIN = ChainSpace(known_size=True)
+
+
+def _chain_accuracy(arch):
+    return float(sum((slot + 1) * (op == "c") + 0.1 * (op == "b") for slot, op in enumerate(arch)))
+
+
+def _search(budget):
+    return lambda searcher: searcher.run(_chain_accuracy, budget)
+
+
+def _chain_features(archs):
+    return np.array([[arch.count(op) for op in CHAIN.op_names] for arch in archs], dtype=float)
+
+
+def _tier_search():
+    ranker = make_pipeline(FunctionTransformer(_chain_features),
+                           RandomForestRegressor(n_estimators=5, random_state=0))
+    return TierSearch(CHAIN, ranker=ranker, sampler=TierSampler(CHAIN, min_tier_size=1),
+                      n_initial=6, n_candidates=10, top_k=2, n_tiers=2, random_state=0)
+
+
 TINY_RANKER = dict(n_tiers=2, d_model=8, n_heads=2, d_ff=8, max_epochs=2, random_state=0)
 
 ESTIMATORS = {
@@ -79,7 +106,13 @@ ESTIMATORS = {
     ),
     "NARRanker": Row(lambda: NARRanker(**TINY_RANKER), _fit_on_numbers),
     "PathEncoder": Row(lambda: PathEncoder(NASBench201Space()), _fit_on_archs),
+    "RandomSearch": Row(lambda: RandomSearch(CHAIN, random_state=0), _search(4)),
+    "RegularizedEvolution": Row(
+        lambda: RegularizedEvolution(CHAIN, population_size=3, sample_size=2, random_state=0),
+        _search(5),
+    ),
     "TierSampler": Row(lambda: TierSampler(NASBench201Space()), _fit_sampler),
+    "TierSearch": Row(_tier_search, _search(10)),
     "TierTransformer": Row(lambda: TierTransformer(n_tiers=2), _fit_on_accuracies),
 }
 

@@ -4,14 +4,23 @@ import itertools
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import estimator_checks
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknar.oracles import TabularOracle
 from sknar.sampler import TierSampler
-from sknar.search import RandomSearch, RegularizedEvolution, SearchResult, TierSearch
+from sknar.search import (
+    EvaluationError,
+    RandomSearch,
+    RegularizedEvolution,
+    SearchResult,
+    TierSearch,
+)
+from sknar.utils import all_estimators
 from sknar.utils.testing import ChainSpace, require_data
 
 TOY_OPS = ("a", "b", "c")
@@ -59,7 +68,7 @@ def make_tier_search(space, **params):
     settings = dict(n_initial=20, n_candidates=60, top_k=7, n_tiers=4, random_state=0)
     settings.update(params)
     sampler = TierSampler(space, batch_size=200)
-    return TierSearch(toy_ranker(space), sampler, space, **settings)
+    return TierSearch(space, ranker=toy_ranker(space), sampler=sampler, **settings)
 
 
 def searchers(space):
@@ -215,40 +224,156 @@ def test_user_ranker_random_state_is_kept():
     assert search.ranker.get_params()["randomforestregressor__random_state"] == 7
 
 
-# --- errors -------------------------------------------------------------------------------
+# --- searchers are estimators -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_clone_and_params_round_trip(name):
+    searcher = searchers(SmallToySpace())[name]
+    params = searcher.get_params(deep=False)
+    twin = clone(searcher)
+    assert type(twin) is type(searcher) and not hasattr(twin, "result_")
+    assert twin.get_params(deep=False).keys() == params.keys()
+    assert twin.set_params(**params).get_params(deep=False) == params
+    # A clone searches exactly like the original.
+    assert twin.run(CountingOracle(), 30).archs == searcher.run(CountingOracle(), 30).archs
+
+
+def test_every_searcher_is_a_public_estimator():
+    names = {name for name, _ in all_estimators()}
+    assert {"RandomSearch", "RegularizedEvolution", "TierSearch"} <= names
+    assert "BaseSearch" not in names  # abstract: it has no step of its own
 
 
 @pytest.mark.parametrize(
-    "params, budget, message",
+    "check",
     [
-        ({"n_initial": 30}, 20, r"n_initial \(30\) exceeds the budget \(20\)"),
-        ({"top_k": 100}, 50, r"top_k \(100\) must not exceed n_candidates"),
-        ({"n_tiers": 1}, 50, "n_tiers must be"),
-        ({"refit": 0}, 50, "refit must be an int >= 1"),
-        ({"refit": 1.5}, 50, "refit must be an int >= 1"),
-        ({}, 0, "budget must be an int >= 1"),
+        estimator_checks.check_param_validation,
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_parameters_default_constructible,
+    ],
+    ids=lambda check: check.__name__,
+)
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_scikit_learn_checks_of_the_constructor(name, check):
+    """The checks that apply to an estimator without ``fit``."""
+    searcher = searchers(SmallToySpace())[name]
+    check(type(searcher).__name__, searcher)
+
+
+@pytest.mark.parametrize("name", SEARCHER_NAMES)
+def test_every_parameter_is_validated_when_a_search_starts(name):
+    """check_param_validation's idea, on ask and run (searchers have no fit)."""
+    bad_type = type("BadType", (), {})()
+    searcher = searchers(SmallToySpace())[name]
+    for param in searcher.get_params(deep=False):
+        for start in (lambda s: s.ask(), lambda s: s.run(CountingOracle(), 30)):
+            broken = clone(searcher).set_params(**{param: bad_type})
+            pattern = rf"The '{param}' parameter of {type(searcher).__name__} must be"
+            with pytest.raises(InvalidParameterError, match=pattern):
+                start(broken)
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("tier", {"n_initial": 1}, "'n_initial' parameter of TierSearch must be an int in "
+         r"the range \[2, inf\)"),
+        ("tier", {"n_tiers": 1}, "'n_tiers' parameter of TierSearch"),
+        ("tier", {"refit": 0}, "'refit' parameter of TierSearch"),
+        ("tier", {"refit": 1.5}, "'refit' parameter of TierSearch"),
+        ("tier", {"n_candidates": 0}, "'n_candidates' parameter"),
+        ("tier", {"top_k": 2.5}, "'top_k' parameter"),
+        ("tier", {"n_rounds": -1}, "'n_rounds' parameter"),
+        ("tier", {"ranker": "forest"}, "'ranker' parameter"),
+        ("tier", {"top_k": 100}, r"top_k \(100\) must not exceed n_candidates"),
+        ("random", {"batch_size": 0}, "'batch_size' parameter of RandomSearch"),
+        ("random", {"random_state": "zero"}, "'random_state' parameter"),
+        ("random", {"space": "nasbench201"}, "'space' parameter of RandomSearch"),
+        ("evolution", {"population_size": 0}, "'population_size' parameter"),
+        ("evolution", {"sample_size": 2.0}, "'sample_size' parameter"),
+        ("evolution", {"verbose": "yes"}, "'verbose' parameter"),
+        ("evolution", {"population_size": 4, "sample_size": 5},
+         r"sample_size \(5\) must not exceed population_size \(4\)"),
     ],
 )
-def test_tier_search_rejects_bad_settings(params, budget, message):
+def test_bad_settings_are_named_when_a_search_starts(name, params, message):
+    searcher = searchers(SmallToySpace())[name].set_params(**params)
     with pytest.raises(ValueError, match=message):
-        make_tier_search(SmallToySpace(), **params).run(CountingOracle(), budget)
+        searcher.ask()
+    with pytest.raises(ValueError, match=message):
+        searcher.run(CountingOracle(), 50)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"budget": 0}, r"'budget' parameter of RandomSearch.run must be an int in the range"),
+        ({"budget": 2.5}, "'budget' parameter of RandomSearch.run"),
+        ({"oracle": 42}, "'oracle' parameter of RandomSearch.run must be a callable"),
+        ({"n_jobs": 1.5}, "'n_jobs' parameter"),
+        ({"journal": 3}, "'journal' parameter"),
+        ({"on_error": "ignore"}, "'on_error' parameter of RandomSearch.run must be a str among"),
+    ],
+)
+def test_run_arguments_are_validated(kwargs, message):
+    arguments = {"oracle": CountingOracle(), "budget": 10, **kwargs}
+    with pytest.raises(InvalidParameterError, match=message):
+        RandomSearch(SmallToySpace()).run(**arguments)
+
+
+def test_tier_search_needs_an_initial_batch_within_the_budget():
+    with pytest.raises(ValueError, match=r"n_initial \(30\) exceeds the budget \(20\)"):
+        make_tier_search(SmallToySpace(), n_initial=30).run(CountingOracle(), 20)
+
+
+# --- the space is given once ---------------------------------------------------------------
+
+
+def test_tier_search_gives_its_space_to_the_sampler():
+    space, other_instance = SmallToySpace(), SmallToySpace()
+    search = TierSearch(
+        space, ranker=toy_ranker(space), sampler=TierSampler(other_instance, batch_size=200),
+        n_initial=20, n_candidates=60, top_k=7, n_tiers=4, random_state=0,
+    )
+    search.run(CountingOracle(), 27)
+    assert search.sampler_.space is space
+    assert search.sampler.space is other_instance  # the user's sampler is left alone
+
+
+def test_tier_search_refuses_a_sampler_of_another_kind_of_space():
+    from sknar.spaces import NASBench201Space
+
+    search = TierSearch(
+        SmallToySpace(), ranker=toy_ranker(None), sampler=TierSampler(NASBench201Space())
+    )
+    with pytest.raises(ValueError, match="sampler was built for a NASBench201Space but the "
+                       "search runs on a ChainSpace"):
+        search.run(CountingOracle(), 60)
+
+
+def test_tier_search_defaults_to_the_nar_pipeline_and_a_tier_sampler():
+    from sknar.encoding import NARFeatureEncoder
+    from sknar.ranker import NARRanker
+
+    space = SmallToySpace()
+    search = TierSearch(space)
+    assert search.ranker is None and search.sampler is None
+    encoder, ranker = [step for _, step in search._ranker().steps]
+    assert isinstance(encoder, NARFeatureEncoder) and encoder.space is space
+    assert isinstance(ranker, NARRanker)
+    assert isinstance(search._sampler(), TierSampler) and search._sampler().space is space
 
 
 def test_oracle_must_return_a_finite_number():
     space = SmallToySpace()
-    with pytest.raises(ValueError, match="returned nan for architecture"):
+    with pytest.raises(EvaluationError, match="returned nan for architecture") as error:
         RandomSearch(space).run(lambda arch: float("nan"), budget=3)
-    with pytest.raises(ValueError, match="must return a real number"):
+    assert isinstance(error.value.__cause__, ValueError)
+    with pytest.raises(EvaluationError, match="must return a real number"):
         RandomSearch(space).run(lambda arch: "high", budget=3)
-    with pytest.raises(ValueError, match="oracle must be callable"):
-        RandomSearch(space).run(42, budget=3)
-
-
-def test_evolution_rejects_sample_larger_than_population():
-    with pytest.raises(ValueError, match=r"sample_size \(5\) must not exceed population_size"):
-        RegularizedEvolution(SmallToySpace(), population_size=4, sample_size=5).run(
-            CountingOracle(), budget=10
-        )
 
 
 def test_evolution_exhausting_a_small_space():

@@ -265,7 +265,7 @@ def test_oracle_trains_on_cuda(space, small):
 # --- a real search on the digits ---------------------------------------------------------
 
 
-def test_digits_tier_search_against_random_search_end_to_end(space, digits):
+def test_digits_tier_search_against_random_search_end_to_end(space, digits, tmp_path):
     # The example's pipeline in a tiny configuration: one epoch, 10 trainings per search.
     oracle = TrainingOracle(space, digits.train, digits.validation, network_params=TINY, epochs=1)
     ranker = make_pipeline(
@@ -273,19 +273,21 @@ def test_digits_tier_search_against_random_search_end_to_end(space, digits):
         NARRanker(n_tiers=2, n_members=1, max_epochs=2, d_model=16, d_ff=32, n_layers=1, n_heads=2),
     )
     tier = TierSearch(
-        ranker,
-        TierSampler(space),
         space,
+        ranker=ranker,
+        sampler=TierSampler(space),
         n_initial=8,
         n_candidates=20,
         top_k=2,
         n_tiers=2,
         random_state=0,
     )
+    # As in the example: the trainings of a batch in parallel, each one journaled.
     results = {
-        "tier search": tier.run(oracle, budget=10),
-        "random search": RandomSearch(space, random_state=0).run(oracle, budget=10),
+        "tier search": tier.run(oracle, budget=10, journal=tmp_path / "tier.jsonl"),
+        "random search": RandomSearch(space, random_state=0).run(oracle, budget=10, n_jobs=2),
     }
+    assert len((tmp_path / "tier.jsonl").read_text().splitlines()) == 1 + 10
     for result in results.values():
         assert result.n_queries == 10
         assert np.all(np.diff(result.best_so_far) >= 0)

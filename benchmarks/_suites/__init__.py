@@ -5,7 +5,7 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 ``report(payload)`` (Markdown); most also define ``answer(payload)`` and ``plot``.
 """
 
-from . import ablation, cost, quality, search, training, transfer
+from . import ablation, cost, parallel, quality, search, training, transfer
 
 SUITES = {
     "quality": quality,
@@ -14,6 +14,7 @@ SUITES = {
     "cost": cost,
     "ablation": ablation,
     "training": training,
+    "parallel": parallel,
 }
 
 __all__ = ["SUITES"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .. import _common as common
 
-SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation", "training")
+SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation", "parallel", "training")
 NOTES_FILE = "notes.md"
 
 
@@ -84,7 +84,7 @@ def _answers(payloads):
             "Does tier search beat random search and evolution at the same budget?",
             ("search", "ablation"),
         ),
-        ("What does it cost?", ("cost",)),
+        ("What does it cost?", ("cost", "parallel")),
         ("What do real trainings show, without a benchmark table?", ("training",)),
     )
     for question, suites in questions:

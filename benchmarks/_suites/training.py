@@ -121,7 +121,9 @@ def make_searcher(method, space, seed, config, quick):
         common.nar_ranker(seed=seed, quick=quick, **config["nar_ranker"]),
     )
     sampler = TierSampler(space, min_tier_size=config["min_tier_size"])
-    return TierSearch(ranker, sampler, space, random_state=seed, **config["tier_search"])
+    return TierSearch(
+        space, ranker=ranker, sampler=sampler, random_state=seed, **config["tier_search"]
+    )
 
 
 def run_search(method, seed, config, quick):

@@ -23,7 +23,9 @@ class TabularOracle:
     Attributes
     ----------
     n_calls : int
-        Number of calls made so far.
+        Number of calls made so far on this object. A search that evaluates in worker
+        processes (``run(..., n_jobs=4)``, a dask cluster) calls copies of the oracle there,
+        whose counts stay there: count evaluations with the search's result or journal.
 
     Examples
     --------

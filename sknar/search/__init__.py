@@ -1,0 +1,43 @@
+"""Budgeted architecture search against an oracle.
+
+Three searchers share one base class, :class:`BaseSearch`, and one API:
+
+- ``searcher.ask()`` returns the next batch of architectures to evaluate and
+  ``searcher.tell(archs, values)`` records their values (any order, partial batches,
+  failures), so any scheduler can drive a search;
+- ``searcher.run(oracle, budget, n_jobs=None, journal=None, on_error="raise")`` loops over
+  ask and tell with an oracle, any callable ``oracle(arch) -> float`` (higher is better): each
+  batch is evaluated through ``joblib`` (local processes, or a dask or ray cluster), every
+  finished evaluation goes to a journal that a later run resumes from, and a failed
+  evaluation either stops the search with its partial result or is recorded and skipped.
+
+The searchers:
+
+- :class:`TierSearch`: NAR's search. A ranker fitted on the evaluated architectures scores
+  candidates drawn by a :class:`~sknar.sampler.TierSampler` fitted on their quality tiers;
+  only the best-ranked few are evaluated.
+- :class:`RandomSearch`: uniform draws, the baseline every search must beat.
+- :class:`RegularizedEvolution`: aging evolution (Real et al., 2019) with mutations on the
+  space.
+
+No searcher evaluates an architecture twice, and none reads anything but the values the
+oracle returns: an oracle's ``report(arch)`` value (e.g. the test accuracy of a benchmark
+table) is only recorded in the history.
+"""
+
+from ._base import BaseSearch
+from ._evolution import RegularizedEvolution
+from ._journal import read_journal
+from ._random import RandomSearch
+from ._result import EvaluationError, SearchResult
+from ._tier import TierSearch
+
+__all__ = [
+    "BaseSearch",
+    "EvaluationError",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SearchResult",
+    "TierSearch",
+    "read_journal",
+]

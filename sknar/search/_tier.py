@@ -1,0 +1,258 @@
+"""NAR's tier-guided search: rank sampled candidates, evaluate only the best few."""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from ..tiers import TierTransformer
+from ._base import BaseSearch
+from ._uniform import distinct_uniform, draw_seed
+
+__all__ = ["TierSearch"]
+
+
+def _seed_unset_random_states(estimator, rng):
+    """Give every ``random_state`` parameter left at None a seed from ``rng``."""
+    unset = {
+        name: draw_seed(rng)
+        for name, value in sorted(estimator.get_params(deep=True).items())
+        if name.endswith("random_state") and value is None
+    }
+    return estimator.set_params(**unset) if unset else estimator
+
+
+class TierSearch(BaseSearch):
+    """NAR's tier-guided search: rank sampled candidates, evaluate only the best few.
+
+    1. evaluate ``n_initial`` uniform architectures (the first :meth:`ask`; failed ones
+       are replaced by new uniform draws, so that the first fit sees ``n_initial`` values);
+    2. fit a clone of ``ranker`` on the evaluated architectures and their values, and a clone
+       of ``sampler`` on their quality tiers (a :class:`~sknar.tiers.TierTransformer` with
+       ``n_tiers`` quantile tiers of the values);
+    3. each round (each later :meth:`ask`), draw ``n_candidates`` new architectures with the
+       sampler (never one already asked), score them with the ranker and evaluate the
+       ``top_k`` best: a round's ``top_k`` evaluations can run at once;
+    4. refit the ranker and the sampler on everything evaluated before the next round
+       (``refit=True``), before every ``refit``-th round (an int: refits cost the most with
+       a neural ranker), or never (``False``);
+    5. stop when the budget (oracle calls, the initial ones included) is spent, after
+       ``n_rounds`` rounds, or when the space is exhausted (``n_candidates`` and ``top_k``
+       are clipped to the architectures left).
+
+    The space is given once, here: the search sets it on its clone of the sampler. A sampler
+    built for a space of another class is refused.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space searched.
+    ranker : estimator or None, default=None
+        Fitted as ``ranker.fit(archs, values)``; ``ranker.predict(archs)`` must return scores,
+        higher = better (e.g. ``make_pipeline(NARFeatureEncoder(space), NARRanker())``, the
+        ranker used when None). Its ``random_state`` parameters left at None are seeded from
+        ``random_state``.
+    sampler : TierSampler or None, default=None
+        Unfitted sampler (cloned, given the search's space, then fitted on the tiers);
+        ``TierSampler(space)`` when None.
+    n_initial : int, default=50
+        Uniform architectures evaluated first.
+    n_candidates : int, default=500
+        Candidates drawn per round.
+    top_k : int, default=10
+        Candidates evaluated per round (fewer in the last round if the budget is short).
+    n_rounds : int or None, default=None
+        Most rounds after the initial evaluations; None runs until the budget is spent.
+    refit : bool or int, default=True
+        Refit ranker and sampler on all evaluations before each round (True), before every
+        ``refit``-th round (an int ``k >= 1``: before rounds 1, 1 + k, 1 + 2k, ...), or fit
+        them only once, on the initial evaluations (False).
+    n_tiers : int, default=5
+        Quality tiers the sampler is fitted on.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the search; an int gives the same queries on every run.
+    verbose : int, default=0
+        Show a progress bar over the oracle calls of :meth:`run` when positive.
+
+    Attributes
+    ----------
+    ranker_, sampler_ : estimators
+        The last fitted ranker and sampler.
+    n_fits_ : int
+        How many times the ranker was fitted in the current search.
+    n_rounds_ : int
+        Rounds proposed so far in the current search.
+    result_ : SearchResult
+        The evaluations of the current search.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sknar.search import TierSearch
+    >>> from sknar.spaces import NASBench201Space
+    >>> space = NASBench201Space()
+    >>> def features(archs):
+    ...     return [list(space.structure_features(arch).values()) for arch in archs]
+    >>> ranker = make_pipeline(FunctionTransformer(features),
+    ...                        RandomForestRegressor(n_estimators=20))
+    >>> def oracle(arch):  # a toy accuracy: 3x3 convolutions, then 1x1 ones
+    ...     return 10.0 * arch.count("nor_conv_3x3") + arch.count("nor_conv_1x1")
+    >>> search = TierSearch(space, ranker=ranker, n_initial=30, n_candidates=100,
+    ...                     top_k=10, random_state=0)
+    >>> result = search.run(oracle, budget=60)
+    >>> result.n_queries
+    60
+    """
+
+    _parameter_constraints = {
+        **BaseSearch._parameter_constraints,
+        "ranker": [HasMethods(["fit", "predict"]), None],
+        "sampler": [HasMethods(["fit", "sample", "set_params"]), None],
+        "n_initial": [Interval(Integral, 2, None, closed="left")],
+        "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "top_k": [Interval(Integral, 1, None, closed="left")],
+        "n_rounds": [Interval(Integral, 0, None, closed="left"), None],
+        "refit": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "n_tiers": [Interval(Integral, 2, None, closed="left")],
+    }
+    _method = "tier search"
+
+    def __init__(
+        self,
+        space,
+        *,
+        ranker=None,
+        sampler=None,
+        n_initial=50,
+        n_candidates=500,
+        top_k=10,
+        n_rounds=None,
+        refit=True,
+        n_tiers=5,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(space, random_state=random_state, verbose=verbose)
+        self.ranker = ranker
+        self.sampler = sampler
+        self.n_initial = n_initial
+        self.n_candidates = n_candidates
+        self.top_k = top_k
+        self.n_rounds = n_rounds
+        self.refit = refit
+        self.n_tiers = n_tiers
+
+    def _check_params(self, budget):
+        if self.top_k > self.n_candidates:
+            raise ValueError(
+                f"top_k ({self.top_k}) must not exceed n_candidates ({self.n_candidates})."
+            )
+        if budget is not None and self.n_initial > budget:
+            raise ValueError(f"n_initial ({self.n_initial}) exceeds the budget ({budget}).")
+        sampler_space = None if self.sampler is None else self.sampler.get_params().get("space")
+        if sampler_space is not None and type(sampler_space) is not type(self.space):
+            raise ValueError(
+                f"the sampler was built for a {type(sampler_space).__name__} but the search "
+                f"runs on a {type(self.space).__name__}; TierSearch gives its sampler its own "
+                "space, so build the sampler for the same kind of space (or leave sampler "
+                "at None)."
+            )
+
+    def _refit_every(self):
+        """Rounds between refits; 0 means never refit."""
+        if isinstance(self.refit, (bool, np.bool_)):
+            return int(bool(self.refit))
+        return int(self.refit)
+
+    def _start(self):
+        self.n_fits_ = 0
+        self.n_rounds_ = 0
+        self._initial_asked = False
+
+    def _propose(self, n_max):
+        state = self._state
+        left = self._space_left()
+        if left == 0:
+            return self._exhausted()
+        if not self._initial_asked:
+            self._initial_asked = True
+            # Values told before the first ask (a warm start) count as initial ones.
+            n = self.n_initial - len(state.success_values)
+            n = n if left is None else min(n, left)
+            if n > 0:
+                draws = self.space.sample(n, random_state=draw_seed(state.rng))
+                fresh = [arch for arch in draws if self.space.hash(arch) not in state.taken]
+                return fresh if n_max is None else fresh[:n_max]
+        if self.n_fits_ == 0:
+            short = self.n_initial - len(state.success_values) - len(state.pending)
+            if short > 0:
+                return self._replace_failures(short, n_max, left)
+            if state.pending:
+                return []  # wait for the initial results
+        return self._round(n_max, left)
+
+    def _replace_failures(self, n, n_max, left):
+        state = self._state
+        n = n if n_max is None else min(n, n_max)
+        n = n if left is None else min(n, left)
+        try:
+            return distinct_uniform(self.space, n, state.taken, state.rng)
+        except ValueError as exc:
+            return self._exhausted(message=f"{exc} The search ends.")
+
+    def _round(self, n_max, left):
+        state = self._state
+        if self.n_rounds is not None and self.n_rounds_ >= self.n_rounds:
+            return self._exhausted("n_rounds")
+        refit_every = self._refit_every()
+        if self.n_rounds_ == 0 or (refit_every and self.n_rounds_ % refit_every == 0):
+            self._fit()
+        self.sampler_.set_params(random_state=draw_seed(state.rng))
+        n_candidates = self.n_candidates if left is None else min(self.n_candidates, left)
+        try:
+            with warnings.catch_warnings():
+                # Late in a search the top tier's bins run dry; uniform draws fill in.
+                warnings.filterwarnings("ignore", "only .* guided draws", RuntimeWarning)
+                candidates = self.sampler_.sample(n_candidates, exclude=state.taken_archs)
+        except ValueError as exc:
+            if left is not None:
+                raise
+            # A space of unknown size that cannot supply candidates is used up.
+            return self._exhausted(message=f"{exc} The search ends.")
+        scores = np.asarray(self.ranker_.predict(candidates), dtype=np.float64).ravel()
+        top_k = self.top_k if n_max is None else min(self.top_k, n_max)
+        self.n_rounds_ += 1
+        return [candidates[index] for index in np.argsort(-scores, kind="stable")[:top_k]]
+
+    def _fit(self):
+        state = self._state
+        archs, values = list(state.success_archs), np.asarray(state.success_values)
+        self.ranker_ = _seed_unset_random_states(clone(self._ranker()), state.rng)
+        self.ranker_.fit(archs, values)
+        tiers = TierTransformer(n_tiers=self.n_tiers).fit_transform(values)
+        self.sampler_ = clone(self._sampler()).set_params(
+            space=self.space, random_state=draw_seed(state.rng)
+        )
+        self.sampler_.fit(archs, tiers)
+        self.n_fits_ += 1
+
+    def _ranker(self):
+        if self.ranker is not None:
+            return self.ranker
+        from sklearn.pipeline import make_pipeline
+
+        from ..encoding import NARFeatureEncoder
+        from ..ranker import NARRanker
+
+        return make_pipeline(NARFeatureEncoder(self.space), NARRanker())
+
+    def _sampler(self):
+        if self.sampler is not None:
+            return self.sampler
+        from ..sampler import TierSampler
+
+        return TierSampler(self.space)
