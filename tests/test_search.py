@@ -343,6 +343,22 @@ def test_tier_search_gives_its_space_to_the_sampler():
     assert search.sampler.space is other_instance  # the user's sampler is left alone
 
 
+def test_tier_search_lists_an_enumerated_space_once_across_its_refits(monkeypatch):
+    space = SmallToySpace()
+    listings = []
+    enumerate_space = space.enumerate
+    monkeypatch.setattr(space, "enumerate", lambda verbose=False: listings.append(1) or
+                        enumerate_space(verbose))
+    search = make_tier_search(space, n_initial=20, n_candidates=60, top_k=7, refit=True)
+    result = search.run(CountingOracle(), 41)
+    assert search.n_fits_ == 3 and len(listings) == 1
+    # The listing is shared, not recomputed: the queries equal those of a search that lists
+    # the space at every refit.
+    fresh = make_tier_search(SmallToySpace(), n_initial=20, n_candidates=60, top_k=7)
+    monkeypatch.setattr(TierSampler, "_reuse_listing", lambda self, other: self)
+    assert fresh.run(CountingOracle(), 41).archs == result.archs
+
+
 def test_tier_search_refuses_a_sampler_of_another_kind_of_space():
     from sknar.spaces import NASBench201Space
 

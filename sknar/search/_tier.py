@@ -234,10 +234,13 @@ class TierSearch(BaseSearch):
         self.ranker_ = _seed_unset_random_states(clone(self._ranker()), state.rng)
         self.ranker_.fit(archs, values)
         tiers = TierTransformer(n_tiers=self.n_tiers).fit_transform(values)
+        previous = getattr(self, "sampler_", None)
         self.sampler_ = clone(self._sampler()).set_params(
             space=self.space, random_state=draw_seed(state.rng)
         )
         self.sampler_.fit(archs, tiers)
+        if previous is not None:
+            self.sampler_._reuse_listing(previous)
         self.n_fits_ += 1
 
     def _ranker(self):
