@@ -198,20 +198,20 @@ def nar_ranker(*, preset=None, seed=0, quick=False, **params):
     return ranker
 
 
+# The gradient-boosting baselines' settings; the number of trees depends on --quick.
+XGBOOST_PARAMS = {"max_depth": 6, "learning_rate": 0.05, "subsample": 0.8,
+                  "colsample_bytree": 0.8, "n_jobs": 2}
+LIGHTGBM_PARAMS = {"learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 5,
+                   "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "n_jobs": 2,
+                   "verbose": -1}
+
+
 def _xgboost(seed, quick):
     try:
         from xgboost import XGBRegressor
     except ImportError as exc:
         raise MissingDependency("xgboost is not installed (pip install sknar[benchmarks])") from exc
-    return XGBRegressor(
-        n_estimators=20 if quick else 500,
-        max_depth=6,
-        learning_rate=0.05,
-        subsample=0.8,
-        colsample_bytree=0.8,
-        n_jobs=2,
-        random_state=seed,
-    )
+    return XGBRegressor(n_estimators=20 if quick else 500, random_state=seed, **XGBOOST_PARAMS)
 
 
 def _lightgbm(seed, quick):
@@ -221,18 +221,7 @@ def _lightgbm(seed, quick):
         raise MissingDependency(
             "lightgbm is not installed (pip install sknar[benchmarks])"
         ) from exc
-    return LGBMRegressor(
-        n_estimators=20 if quick else 500,
-        learning_rate=0.05,
-        num_leaves=31,
-        min_child_samples=5,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        n_jobs=2,
-        random_state=seed,
-        verbose=-1,
-    )
+    return LGBMRegressor(n_estimators=20 if quick else 500, random_state=seed, **LIGHTGBM_PARAMS)
 
 
 def _forest(seed, quick):

@@ -1,5 +1,6 @@
 """Tests of TierSampler on a small user-defined space and on the benchmark spaces."""
 
+import functools
 import itertools
 
 import numpy as np
@@ -16,14 +17,10 @@ TOY_OPS = ("a", "b", "c")
 TOY_SLOTS = 6
 
 
-def ToySpace():
-    """The chain of 6 op slots (729 architectures) with an unknown size: rejection sampling."""
-    return ChainSpace(TOY_SLOTS, TOY_OPS)
-
-
-def SmallToySpace():
-    """The same space, declaring its size so that the sampler enumerates it."""
-    return ChainSpace(TOY_SLOTS, TOY_OPS, known_size=True)
+# The chain of 6 slots of 3 ops (729 architectures), of unknown size (drawn by rejection)
+# or of known size (enumerated).
+ToySpace = ChainSpace
+SmallToySpace = functools.partial(ChainSpace, known_size=True)
 
 
 def toy_tiers(space, archs, seed=0, n_tiers=4):

@@ -1,5 +1,6 @@
 """Tests of the budgeted searches, the oracles and the search result."""
 
+import functools
 import itertools
 
 import numpy as np
@@ -27,12 +28,10 @@ TOY_OPS = ("a", "b", "c")
 TOY_SLOTS = 6
 
 
-def ToySpace():
-    return ChainSpace(TOY_SLOTS, TOY_OPS)
-
-
-def SmallToySpace():
-    return ChainSpace(TOY_SLOTS, TOY_OPS, known_size=True)
+# The chain of 6 slots of 3 ops (729 architectures), of unknown size (drawn by rejection)
+# or of known size (enumerated).
+ToySpace = ChainSpace
+SmallToySpace = functools.partial(ChainSpace, known_size=True)
 
 
 ALL_TOY = list(itertools.product(TOY_OPS, repeat=TOY_SLOTS))
