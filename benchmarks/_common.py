@@ -199,11 +199,23 @@ def nar_ranker(*, preset=None, seed=0, quick=False, **params):
 
 
 # The gradient-boosting baselines' settings; the number of trees depends on --quick.
-XGBOOST_PARAMS = {"max_depth": 6, "learning_rate": 0.05, "subsample": 0.8,
-                  "colsample_bytree": 0.8, "n_jobs": 2}
-LIGHTGBM_PARAMS = {"learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 5,
-                   "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "n_jobs": 2,
-                   "verbose": -1}
+XGBOOST_PARAMS = {
+    "max_depth": 6,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "n_jobs": 2,
+}
+LIGHTGBM_PARAMS = {
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 5,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "n_jobs": 2,
+    "verbose": -1,
+}
 
 
 def _xgboost(seed, quick):
@@ -447,6 +459,22 @@ def mean_std(values):
 
 
 @functools.lru_cache(maxsize=4)
+def unseen_networks(key, n_train, seed):
+    """Mask over a split's test architectures: those whose network has no training twin.
+
+    Twins are cells with the same :meth:`~sknar.spaces.SearchSpace.representatives` (on
+    NAS-Bench-201 the benchmark's ``UniqueString`` classes); on spaces with one cell per
+    network every test architecture is an unseen network.
+    """
+    data = load_benchmark(key)
+    space, archs = data["space"], data["archs"]
+    train_idx, test_idx = split_benchmark(len(archs), n_train, random_state=seed)
+    seen = {space.hash(rep) for rep in space.representatives([archs[i] for i in train_idx])}
+    tested = space.representatives([archs[i] for i in test_idx])
+    return np.fromiter((space.hash(rep) not in seen for rep in tested), bool, len(tested))
+
+
+@functools.lru_cache(maxsize=4)
 def encoded_split(key, encoding, n_train, seed):
     """Cached :func:`encode_split` of one benchmark split, shared by the models of a run."""
     data = load_benchmark(key)
@@ -472,7 +500,9 @@ def evaluate_model(spec, key, n_train, seed, targets=None):
     -------
     record : dict
         The model, split, timings and, per target, the ranking metrics (or a ``skipped``
-        note when an optional package is missing).
+        note when an optional package is missing); ``metrics_unseen`` holds the same
+        restricted to the ``n_test_unseen`` test architectures whose network has no twin in
+        the training set (:func:`unseen_networks`).
     """
     record = {
         "model": spec.name,
@@ -496,4 +526,11 @@ def evaluate_model(spec, key, n_train, seed, targets=None):
         name: ranking_report(np.asarray(y)[test_idx], scores, k=RANKING_CUTOFFS)
         for name, y in all_targets.items()
     }
+    unseen = unseen_networks(key, n_train, seed)
+    record["n_test_unseen"] = int(unseen.sum())
+    if unseen.sum() >= 2:
+        record["metrics_unseen"] = {
+            name: ranking_report(np.asarray(y)[test_idx][unseen], scores[unseen], k=RANKING_CUTOFFS)
+            for name, y in all_targets.items()
+        }
     return record

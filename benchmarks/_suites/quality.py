@@ -45,7 +45,17 @@ METRICS = (
     "precision_at_50",
     "best_rank_at_10",
     "best_rank_at_50",
+    "ndcg_at_10",
 )
+# The metrics of the NAR-against-the-best-baseline and unseen-networks tables, and whether
+# higher is better.
+TOP_METRICS = {
+    "kendall_tau": True,
+    "precision_at_10": True,
+    "precision_at_50": True,
+    "best_rank_at_10": False,
+    "ndcg_at_10": True,
+}
 
 
 def tasks(config, seeds, quick):
@@ -71,14 +81,18 @@ def tasks(config, seeds, quick):
 # --- report ---------------------------------------------------------------------------------
 
 
-def summary_table(records, metric="kendall_tau"):
-    """{(benchmark, n_train): {model: (mean, std, n)}} of one metric on the training target."""
+def summary_table(records, metric="kendall_tau", field="metrics"):
+    """{(benchmark, n_train): {model: (mean, std, n)}} of one metric on the training target.
+
+    ``field="metrics_unseen"`` restricts it to the test architectures whose network has no
+    twin in the training set.
+    """
     table = {}
     for record in records:
-        if "metrics" not in record:
+        if metric not in record.get(field, {}).get(record["benchmark"], {}):
             continue
         cell = table.setdefault((record["benchmark"], record["n_train"]), {})
-        cell.setdefault(record["model"], []).append(record["metrics"][record["benchmark"]][metric])
+        cell.setdefault(record["model"], []).append(record[field][record["benchmark"]][metric])
     return {
         cell: {model: common.mean_std(values) for model, values in models.items()}
         for cell, models in table.items()
@@ -148,8 +162,8 @@ def report(payload):
         "architecture in the predicted top k, 1 is best):",
         "",
         "| benchmark | n_train | model | spearman | precision@10 | precision@50 | "
-        "best_rank@10 | best_rank@50 | fit s | predict s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "best_rank@10 | best_rank@50 | NDCG@10 | fit s | predict s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, n_train in table:
         for model in models:
@@ -172,9 +186,101 @@ def report(payload):
                 f"| {common.BENCHMARK_LABELS.get(key, key)} | {n_train} | {model} | "
                 f"{means['spearman_rho']:.3f} | {means['precision_at_10']:.2f} | "
                 f"{means['precision_at_50']:.2f} | {means['best_rank_at_10']:.1f} | "
-                f"{means['best_rank_at_50']:.1f} | {fit_s:.2f} | {predict_s:.2f} |"
+                f"{means['best_rank_at_50']:.1f} | {_fmt(means['ndcg_at_10'], 3)} | "
+                f"{fit_s:.2f} | {predict_s:.2f} |"
             )
+    lines += _against_best_baseline(records)
+    lines += _unseen_networks(records, models)
     return "\n".join(lines) + "\n"
+
+
+def _fmt(value, digits):
+    return "–" if np.isnan(value) else f"{value:.{digits}f}"
+
+
+def _metric_label(metric):
+    return metric.replace("_at_", "@").replace("ndcg", "NDCG")
+
+
+def _best_baseline(cell, higher_is_better):
+    """(model, mean) of the best model not named NAR in one cell, or None."""
+    baselines = {m: v[0] for m, v in cell.items() if not m.startswith("NAR")}
+    if not baselines:
+        return None
+    pick = max if higher_is_better else min
+    name = pick(baselines, key=baselines.get)
+    return name, baselines[name]
+
+
+def _against_best_baseline(records):
+    """NAR (default) beside the best baseline of each cell on every top-k metric."""
+    tables = {metric: summary_table(records, metric) for metric in TOP_METRICS}
+    cells = [cell for cell, models in tables["kendall_tau"].items() if "NAR (default)" in models]
+    if not cells:
+        return []
+    lines = [
+        "",
+        "NAR (default) against the best baseline of each cell, metric by metric (mean over "
+        "seeds; NAR / best baseline; **bold** where NAR is at least as good):",
+        "",
+        "| benchmark | n_train | " + " | ".join(map(_metric_label, TOP_METRICS)) + " |",
+        "|---|---|" + "---|" * len(TOP_METRICS),
+    ]
+    for key, n_train in cells:
+        row = [common.BENCHMARK_LABELS.get(key, key), str(n_train)]
+        for metric, higher in TOP_METRICS.items():
+            cell = tables[metric].get((key, n_train), {})
+            best = _best_baseline(cell, higher)
+            if "NAR (default)" not in cell or best is None:
+                row.append("–")
+                continue
+            nar = cell["NAR (default)"][0]
+            digits = 1 if metric.startswith("best_rank") else 3
+            text = f"{nar:.{digits}f} / {best[1]:.{digits}f}"
+            at_least_as_good = nar >= best[1] if higher else nar <= best[1]
+            row.append(f"**{text}**" if at_least_as_good else text)
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _unseen_networks(records, models):
+    """The ranking metrics on the test architectures whose network has no training twin.
+
+    Only cells where some test architectures have a twin in the training set are listed (on
+    the other benchmarks every test architecture is an unseen network).
+    """
+    twinned = [r for r in records if "metrics_unseen" in r and r["n_test_unseen"] < r["n_test"]]
+    if not twinned:
+        return []
+    tables = {metric: summary_table(twinned, metric, "metrics_unseen") for metric in TOP_METRICS}
+    lines = [
+        "",
+        "### Unseen networks",
+        "",
+        "The same metrics restricted to the test architectures whose network has no "
+        "isomorphic twin in the training set (mean over seeds; `unseen`: how many test "
+        "architectures that is, mean over seeds).",
+        "",
+        "| benchmark | n_train | model | unseen | "
+        + " | ".join(map(_metric_label, TOP_METRICS))
+        + " |",
+        "|---|---|---|---|" + "---|" * len(TOP_METRICS),
+    ]
+    for key, n_train in tables["kendall_tau"]:
+        cell_records = [r for r in twinned if (r["benchmark"], r["n_train"]) == (key, n_train)]
+        unseen = common.mean_std([r["n_test_unseen"] for r in cell_records])[0]
+        for model in models:
+            if model not in tables["kendall_tau"][(key, n_train)]:
+                continue
+            values = []
+            for metric in TOP_METRICS:
+                mean = tables[metric].get((key, n_train), {}).get(model, (np.nan,))[0]
+                values.append(_fmt(mean, 1 if metric.startswith("best_rank") else 3))
+            lines.append(
+                f"| {common.BENCHMARK_LABELS.get(key, key)} | {n_train} | {model} | "
+                f"{unseen:.0f} | " + " | ".join(values) + " |"
+            )
+    return lines
 
 
 def answer(payload):

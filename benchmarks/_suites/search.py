@@ -8,7 +8,6 @@ searches draw from the 20k slice (the table's ``search_space``) so that every qu
 answer.
 """
 
-
 import numpy as np
 
 from .. import _common as common
@@ -114,8 +113,13 @@ def make_searcher(method, data, seed, config, quick, *, ranker=None, noise=None)
             common.nar_ranker(seed=seed, quick=quick, **config.get("nar_ranker", {})),
         )
     return searcher_of(
-        strategy, space, dataset=data["cost_dataset"], ranker=ranker, random_state=seed,
-        noise=default_noise if noise is None else noise, **settings,
+        strategy,
+        space,
+        dataset=data["cost_dataset"],
+        ranker=ranker,
+        random_state=seed,
+        noise=default_noise if noise is None else noise,
+        **settings,
     )
 
 
@@ -198,7 +202,44 @@ def report(payload):
         row.append(_fmt(report_mean[0]) if report_mean[2] else "–")
         row.append(f"{common.mean_std([r['wall_s'] for r in runs])[0]:.1f}")
         lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _optimum_table(records, budget)) + "\n"
+
+
+# Where the report counts the searches that found the optimum.
+OPTIMUM_CHECKPOINTS = (100, 200)
+
+
+def _optimum_table(records, budget):
+    """Searches that found the optimum, and the mean gap to it, after 100 and 200 calls."""
+    checkpoints = [c for c in OPTIMUM_CHECKPOINTS if c <= budget]
+    if not checkpoints:
+        return []
+    lines = [
+        "",
+        "Found the optimum (searches whose best value so far is the table's best, by the "
+        "selection metric) and mean gap to the optimum, after "
+        + " and ".join(str(c) for c in checkpoints)
+        + " oracle calls:",
+        "",
+        "| benchmark | method | "
+        + " | ".join(f"found @{c}" for c in checkpoints)
+        + " | "
+        + " | ".join(f"gap @{c}" for c in checkpoints)
+        + " |",
+        "|---|---|" + "---|" * (2 * len(checkpoints)),
+    ]
+    for (key, method), runs in _grouped(records).items():
+        found, gaps = [], []
+        for c in checkpoints:
+            pairs = [(_best_at(r, c), r["optimum"]) for r in runs]
+            pairs = [(best, optimum) for best, optimum in pairs if best is not None]
+            hits = sum(best >= optimum - 1e-9 for best, optimum in pairs)
+            found.append(f"{hits}/{len(pairs)}" if pairs else "–")
+            gap = common.mean_std([optimum - best for best, optimum in pairs])
+            gaps.append(_fmt(gap[0]) if gap[2] else "–")
+        label = common.BENCHMARK_LABELS.get(key, key)
+        lines.append(f"| {label} | {method} | " + " | ".join(found + gaps) + " |")
+    return lines
 
 
 def _seed_text(payload):
