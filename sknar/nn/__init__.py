@@ -2,7 +2,7 @@
 networks of NAS-Bench-201 and NAS-Bench-101 cells."""
 
 from ._build import build_network
-from ._losses import NARLoss, pairwise_logistic_rank_loss
+from ._losses import NARLoss, lambda_rank_loss, pairwise_logistic_rank_loss
 from ._model import NAREnsemble, NARModule
 from ._nasbench101 import NASBench101Network
 from ._nasbench201 import NASBench201Network
@@ -14,5 +14,6 @@ __all__ = [
     "NASBench101Network",
     "NASBench201Network",
     "build_network",
+    "lambda_rank_loss",
     "pairwise_logistic_rank_loss",
 ]

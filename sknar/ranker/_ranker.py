@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 import torch
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -69,6 +70,14 @@ class NARRanker(RegressorMixin, BaseEstimator):
         Weight of the pairwise rank loss, at least 0; 0 trains the tier classifier only
         (the score head then stays untrained, so ``rank_by="combined"`` ranks by the
         expected tier alone and ``rank_by="score"`` is refused).
+    top_weight : float in [0, 1], default=None
+        Share of the rank loss that weighs pairs by what swapping them costs at the top of
+        the order (:func:`~sknar.nn.lambda_rank_loss`: LambdaRank weights on each
+        architecture's quantile among the training accuracies); the rest weighs every
+        ordered pair alike (:func:`~sknar.nn.pairwise_logistic_rank_loss`). None takes the
+        preset's: 0 for both presets, since on validation splits inside the training
+        architectures the top-weighted share did not raise precision@10 consistently (see
+        the user guide).
     max_epochs : int, default=None
         Training epochs, at least 1 (the cosine learning-rate schedule spans them).
     lr : float, default=None
@@ -168,6 +177,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         "d_ff": [_COUNT, None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "rank_loss_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "top_weight": [Interval(numbers.Real, 0, 1, closed="both"), None],
         "max_epochs": [_COUNT, None],
         "lr": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left"), None],
@@ -194,6 +204,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         d_ff=None,
         dropout=None,
         rank_loss_weight=None,
+        top_weight=None,
         max_epochs=None,
         lr=None,
         weight_decay=None,
@@ -216,6 +227,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         self.d_ff = d_ff
         self.dropout = dropout
         self.rank_loss_weight = rank_loss_weight
+        self.top_weight = top_weight
         self.max_epochs = max_epochs
         self.lr = lr
         self.weight_decay = weight_decay
@@ -283,7 +295,8 @@ class NARRanker(RegressorMixin, BaseEstimator):
             X, n_patches, patch_size, merge=self.merge_identical_tokens
         )
         X = self._network_input(X)
-        targets = np.column_stack([tiers, _power_of_two_scaled(y)]).astype(np.float32)
+        targets = np.column_stack([tiers, _rank_targets(y, settings["top_weight"])])
+        targets = targets.astype(np.float32)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self.net_ = self._train(X, targets, settings, seed)
         self.loss_curve_ = [float(loss) for loss in self.net_.history[:, "train_loss"]]
@@ -300,9 +313,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
             )
         member_tiers = _expected_tier(tier_logits)
         self.score_center_ = np.column_stack([scores.mean(axis=0), -member_tiers.mean(axis=0)])
-        self.score_spread_ = np.column_stack(
-            [_nonzero_std(scores), _nonzero_std(member_tiers)]
-        )
+        self.score_spread_ = np.column_stack([_nonzero_std(scores), _nonzero_std(member_tiers)])
         # Prediction needs the module only: the optimizer state and the history would
         # make the pickled model several times larger.
         self.net_.trim_for_prediction()
@@ -370,6 +381,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
             module__dropout=settings["dropout"],
             module__n_op_codes=self.n_op_codes_,
             criterion__rank_loss_weight=settings["rank_loss_weight"],
+            criterion__top_weight=settings["top_weight"],
             optimizer__weight_decay=settings["weight_decay"],
             lr=settings["lr"],
             max_epochs=settings["max_epochs"],
@@ -491,6 +503,15 @@ class NARRanker(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True
         return tags
+
+
+def _rank_targets(y, top_weight):
+    """What orders the rank loss's pairs: ``y`` scaled by a power of two, or, when part of
+    the loss is top-weighted, each value's quantile in ``(0, 1]``, which keeps its gains
+    finite whatever the scale of ``y`` (ties share a quantile, so the order is the same)."""
+    if top_weight > 0:
+        return rankdata(y) / len(y)
+    return _power_of_two_scaled(y)
 
 
 def _power_of_two_scaled(y):
