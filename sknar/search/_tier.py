@@ -33,8 +33,10 @@ class TierSearch(BaseSearch):
        of ``sampler`` on their quality tiers (a :class:`~sknar.tiers.TierTransformer` with
        ``n_tiers`` quantile tiers of the values);
     3. each round (each later :meth:`ask`), draw ``n_candidates`` new architectures with the
-       sampler (never one already asked), score them with the ranker and evaluate the
-       ``top_k`` best: a round's ``top_k`` evaluations can run at once;
+       sampler (never one already asked), add the mutants of the ``n_parents`` best
+       architectures evaluated so far (``n_mutants`` draws of ``space.mutate`` each; none
+       by default), score them all with the ranker and evaluate the ``top_k`` best: a
+       round's ``top_k`` evaluations can run at once;
     4. refit the ranker and the sampler on everything evaluated before the next round
        (``refit=True``), before every ``refit``-th round (an int: refits cost the most with
        a neural ranker), or never (``False``);
@@ -60,7 +62,13 @@ class TierSearch(BaseSearch):
     n_initial : int, default=50
         Uniform architectures evaluated first.
     n_candidates : int, default=500
-        Candidates drawn per round.
+        Candidates drawn per round by the sampler.
+    n_parents : int, default=0
+        Best evaluated architectures whose mutants join each round's candidates: the
+        networks next to the best found so far, where the best of a space often lie. 0
+        ranks the sampler's draws alone (NAR's search).
+    n_mutants : int, default=30
+        Draws of ``space.mutate`` per parent; mutants already asked or drawn are dropped.
     top_k : int, default=10
         Candidates evaluated per round (fewer in the last round if the budget is short).
     n_rounds : int or None, default=None
@@ -114,6 +122,8 @@ class TierSearch(BaseSearch):
         "sampler": [HasMethods(["fit", "sample", "set_params"]), None],
         "n_initial": [Interval(Integral, 2, None, closed="left")],
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "n_parents": [Interval(Integral, 0, None, closed="left")],
+        "n_mutants": [Interval(Integral, 1, None, closed="left")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
         "n_rounds": [Interval(Integral, 0, None, closed="left"), None],
         "refit": ["boolean", Interval(Integral, 1, None, closed="left")],
@@ -129,6 +139,8 @@ class TierSearch(BaseSearch):
         sampler=None,
         n_initial=50,
         n_candidates=500,
+        n_parents=0,
+        n_mutants=30,
         top_k=10,
         n_rounds=None,
         refit=True,
@@ -141,6 +153,8 @@ class TierSearch(BaseSearch):
         self.sampler = sampler
         self.n_initial = n_initial
         self.n_candidates = n_candidates
+        self.n_parents = n_parents
+        self.n_mutants = n_mutants
         self.top_k = top_k
         self.n_rounds = n_rounds
         self.refit = refit
@@ -223,10 +237,29 @@ class TierSearch(BaseSearch):
                 raise
             # A space of unknown size that cannot supply candidates is used up.
             return self._exhausted(message=f"{exc} The search ends.")
+        candidates = list(candidates) + self._mutants_of_best(candidates)
         scores = np.asarray(self.ranker_.predict(candidates), dtype=np.float64).ravel()
         top_k = self.top_k if n_max is None else min(self.top_k, n_max)
         self.n_rounds_ += 1
         return [candidates[index] for index in np.argsort(-scores, kind="stable")[:top_k]]
+
+    def _mutants_of_best(self, candidates):
+        """New mutants of the ``n_parents`` best evaluated architectures, none already
+        asked or among ``candidates``, none twice."""
+        if not self.n_parents:
+            return []
+        state = self._state
+        taken = set(state.taken) | {self.space.hash(arch) for arch in candidates}
+        best_first = np.argsort(-np.asarray(state.success_values), kind="stable")
+        mutants = []
+        for index in best_first[: self.n_parents]:
+            for _ in range(self.n_mutants):
+                child = self.space.mutate(state.success_archs[index], random_state=state.rng)
+                key = self.space.hash(child)
+                if key not in taken:
+                    taken.add(key)
+                    mutants.append(child)
+        return mutants
 
     def _fit(self):
         state = self._state
