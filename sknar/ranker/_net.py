@@ -17,7 +17,9 @@ class NARNet(NeuralNet):
     """A :class:`skorch.NeuralNet` that trains :class:`~sknar.nn.NARModule`.
 
     The target ``y`` is a float array of shape (n, 2): column 0 the tier label (0 = best),
-    column 1 the accuracy, which orders the pairs of the rank loss. For soft tier targets
+    column 1 the accuracy, which orders the pairs of the rank loss (in ``[0, 1]``, e.g. the
+    quantiles that :class:`~sknar.NARRanker` then passes, with ``criterion__top_weight``
+    above 0). For soft tier targets
     (e.g. :meth:`sknar.TierTransformer.soft_transform`), append them: shape
     (n, 2 + n_tiers), columns 2 onwards one probability row per sample; column 0 is then
     ignored by the loss. :meth:`get_loss` is the
