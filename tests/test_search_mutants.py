@@ -51,17 +51,36 @@ def test_mutants_of_the_best_evaluated_architectures_join_the_candidates():
         assert min(_slots_differing(mutant, parent) for parent in parents) == 1
 
 
-def test_without_parents_nothing_is_mutated():
-    space = ChainSpace()
-
+def _unmutable(space):
     def refuse(*args, **kwargs):
-        raise AssertionError("mutate was called")
+        raise NotImplementedError(f"{type(space).__name__} cannot mutate")
 
     space.mutate = refuse
-    search = _search(space)
+    return space
+
+
+def test_without_parents_nothing_is_mutated():
+    space = _unmutable(ChainSpace())
+    search = _search(space, n_parents=0)
     result = search.run(toy_accuracy, budget=29)
-    assert search.n_parents == 0 and result.n_queries == 29
+    assert search.n_parents_ == 0 and result.n_queries == 29
     assert [len(candidates) for candidates in search.ranker_.asked_] == [10]
+
+
+def test_auto_parents_mutate_when_the_space_can():
+    search = _search(ChainSpace(), n_rounds=1)
+    search.run(toy_accuracy, budget=30)
+    assert search.n_parents == "auto" and search.n_parents_ == 5
+    (candidates,) = search.ranker_.asked_
+    assert len(candidates) > 10
+
+
+def test_auto_parents_fall_back_to_the_draws_when_the_space_cannot_mutate():
+    search = _search(_unmutable(ChainSpace()))
+    result = search.run(toy_accuracy, budget=29)
+    assert search.n_parents_ == 0 and result.n_queries == 29
+    with pytest.raises(NotImplementedError, match="cannot mutate"):
+        _search(_unmutable(ChainSpace()), n_parents=2).run(toy_accuracy, budget=29)
 
 
 def test_the_best_mutants_are_evaluated_when_the_ranker_prefers_them():
@@ -70,7 +89,7 @@ def test_the_best_mutants_are_evaluated_when_the_ranker_prefers_them():
     space = ChainSpace()
     with_mutants = _search(space, n_parents=3, n_mutants=30).run(toy_accuracy, budget=50)
     assert with_mutants.best_arch == ("c",) * 6
-    without = _search(space).run(toy_accuracy, budget=50)
+    without = _search(space, n_parents=0).run(toy_accuracy, budget=50)
     assert without.best_value < with_mutants.best_value
 
 

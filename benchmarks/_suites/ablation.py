@@ -24,6 +24,9 @@ CONFIGS = {
         "nar_ranker": ONE_NETWORK,
         "search": {
             **search_suite.CONFIGS["full"],
+            # ablation.json's searches were measured before tier search ranked the mutants
+            # of its best architectures (n_parents=0 reproduces them).
+            "tier_search": {**search_suite.CONFIGS["full"]["tier_search"], "n_parents": 0},
             "budget": 200,
             "nar_ranker": ONE_NETWORK,
             "nar_encoder": AS_WRITTEN,

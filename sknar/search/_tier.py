@@ -5,11 +5,15 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..tiers import TierTransformer
 from ._base import BaseSearch
 from ._uniform import distinct_uniform, draw_seed
+
+# Parents of n_parents="auto": chosen on NB201 searches with seeds outside the search suite's
+# (see the search user guide).
+_AUTO_PARENTS = 5
 
 __all__ = ["TierSearch"]
 
@@ -34,9 +38,9 @@ class TierSearch(BaseSearch):
        ``n_tiers`` quantile tiers of the values);
     3. each round (each later :meth:`ask`), draw ``n_candidates`` new architectures with the
        sampler (never one already asked), add the mutants of the ``n_parents`` best
-       architectures evaluated so far (``n_mutants`` draws of ``space.mutate`` each; none
-       by default), score them all with the ranker and evaluate the ``top_k`` best: a
-       round's ``top_k`` evaluations can run at once;
+       architectures evaluated so far (``n_mutants`` draws of ``space.mutate`` each), score
+       them all with the ranker and evaluate the ``top_k`` best: a round's ``top_k``
+       evaluations can run at once;
     4. refit the ranker and the sampler on everything evaluated before the next round
        (``refit=True``), before every ``refit``-th round (an int: refits cost the most with
        a neural ranker), or never (``False``);
@@ -63,10 +67,13 @@ class TierSearch(BaseSearch):
         Uniform architectures evaluated first.
     n_candidates : int, default=500
         Candidates drawn per round by the sampler.
-    n_parents : int, default=0
+    n_parents : int or "auto", default="auto"
         Best evaluated architectures whose mutants join each round's candidates: the
-        networks next to the best found so far, where the best of a space often lie. 0
-        ranks the sampler's draws alone (NAR's search).
+        networks next to the best found so far, where the best of a space often lie (a
+        parent with no valid mutant adds none). 0 ranks the sampler's draws alone, as the
+        NAR paper's search does. ``"auto"`` is 5 when the space implements
+        :meth:`~sknar.spaces.SearchSpace.mutate` and 0 when it raises
+        ``NotImplementedError`` (an int other than 0 lets that error through).
     n_mutants : int, default=30
         Draws of ``space.mutate`` per parent; mutants already asked or drawn are dropped.
     top_k : int, default=10
@@ -92,6 +99,8 @@ class TierSearch(BaseSearch):
         How many times the ranker was fitted in the current search.
     n_rounds_ : int
         Rounds proposed so far in the current search.
+    n_parents_ : int
+        The ``n_parents`` in use (``"auto"`` resolved).
     result_ : SearchResult
         The evaluations of the current search.
 
@@ -122,7 +131,7 @@ class TierSearch(BaseSearch):
         "sampler": [HasMethods(["fit", "sample", "set_params"]), None],
         "n_initial": [Interval(Integral, 2, None, closed="left")],
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
-        "n_parents": [Interval(Integral, 0, None, closed="left")],
+        "n_parents": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "n_mutants": [Interval(Integral, 1, None, closed="left")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
         "n_rounds": [Interval(Integral, 0, None, closed="left"), None],
@@ -139,7 +148,7 @@ class TierSearch(BaseSearch):
         sampler=None,
         n_initial=50,
         n_candidates=500,
-        n_parents=0,
+        n_parents="auto",
         n_mutants=30,
         top_k=10,
         n_rounds=None,
@@ -185,6 +194,7 @@ class TierSearch(BaseSearch):
     def _start(self):
         self.n_fits_ = 0
         self.n_rounds_ = 0
+        self.n_parents_ = _AUTO_PARENTS if self.n_parents == "auto" else self.n_parents
         self._initial_asked = False
 
     def _propose(self, n_max):
@@ -246,15 +256,21 @@ class TierSearch(BaseSearch):
     def _mutants_of_best(self, candidates):
         """New mutants of the ``n_parents`` best evaluated architectures, none already
         asked or among ``candidates``, none twice."""
-        if not self.n_parents:
-            return []
         state = self._state
         taken = set(state.taken) | {self.space.hash(arch) for arch in candidates}
         best_first = np.argsort(-np.asarray(state.success_values), kind="stable")
         mutants = []
-        for index in best_first[: self.n_parents]:
+        for index in best_first[: self.n_parents_]:
             for _ in range(self.n_mutants):
-                child = self.space.mutate(state.success_archs[index], random_state=state.rng)
+                try:
+                    child = self.space.mutate(state.success_archs[index], random_state=state.rng)
+                except NotImplementedError:
+                    if self.n_parents != "auto":
+                        raise
+                    self.n_parents_ = 0  # the space cannot mutate: its draws alone
+                    return mutants
+                except ValueError:
+                    break  # no valid mutant of this parent
                 key = self.space.hash(child)
                 if key not in taken:
                     taken.add(key)
