@@ -1,8 +1,8 @@
 """Parallel evaluation: what running a search's oracle calls at once saves, and costs.
 
 NAS-Bench-201 CIFAR-10 tier search with the library's default search settings (50 initial
-architectures, 500 candidates and the 10 best evaluated per round, refit every round, 5
-tiers, the default TierSampler) and a table oracle that sleeps ``sleep_s`` per call, a
+architectures, 500 candidates plus the mutants of the 5 best and the 10 best of them
+evaluated per round, refit every round, 5 tiers, the default TierSampler) and a table oracle that sleeps ``sleep_s`` per call, a
 stand-in for training. The same searches run sequentially, with 2 and 4 loky worker
 processes and on a dask LocalCluster of 2 worker processes: the wall time, its ratio to the
 sequential run, and whether the queries (hence the best accuracy) are the same. Worker
