@@ -289,7 +289,7 @@ def test_sample_before_fit_raises():
 
 @pytest.fixture(scope="module")
 def nb201_cifar10():
-    from sknar.datasets._nasbench201 import load_nasbench201
+    from sknar.datasets import load_nasbench201
 
     require_data("nasbench201/nats_tss_test_acc_200ep.csv")
     data = load_nasbench201("cifar10")

@@ -7,12 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sknar.datasets._nasbench101 import (
-    NASBENCH101_METRICS,
-    PUBLISHED_SLICES,
-    _coverage,
-    load_nasbench101,
-)
+from sknar.datasets import NASBENCH101_METRICS, load_nasbench101
+from sknar.datasets._nasbench101 import PUBLISHED_SLICES, _coverage
 from sknar.spaces.nasbench101 import NASBench101Cell, NASBench101Space
 from sknar.utils.testing import require_data
 

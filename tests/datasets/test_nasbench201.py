@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from sknar.datasets._nasbench201 import load_nasbench201
+from sknar.datasets import load_nasbench201
 from sknar.spaces.nasbench201 import NASBench201Space
 from sknar.utils.testing import require_data
 

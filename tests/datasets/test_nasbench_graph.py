@@ -8,8 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from sknar.datasets import _nasbench_graph
-from sknar.datasets._nasbench_graph import load_nasbench_graph
+from sknar.datasets import _nasbench_graph, load_nasbench_graph
 from sknar.spaces.nasbench_graph import GraphArch, NASBenchGraphSpace
 from sknar.utils.testing import require_data
 
