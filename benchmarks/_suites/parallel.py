@@ -2,11 +2,12 @@
 
 NAS-Bench-201 CIFAR-10 tier search with the library's default search settings (50 initial
 architectures, 500 candidates plus the mutants of the 5 best and the 10 best of them
-evaluated per round, refit every round, 5 tiers, the default TierSampler) and a table oracle that sleeps ``sleep_s`` per call, a
-stand-in for training. The same searches run sequentially, with 2 and 4 loky worker
-processes and on a dask LocalCluster of 2 worker processes: the wall time, its ratio to the
-sequential run, and whether the queries (hence the best accuracy) are the same. Worker
-start-up (seconds, once per session) is done before the clock starts.
+evaluated per round, refit every round, 5 tiers, the default TierSampler) and a table
+oracle that sleeps ``sleep_s`` per call, a stand-in for training. The same searches run
+sequentially, with 2 and 4 loky worker processes and on a dask LocalCluster of 2 worker
+processes: the wall time, its ratio to the sequential run, and whether the queries (hence
+the best accuracy) are the same. Worker start-up (seconds, once per session) is done before
+the clock starts.
 
 The ranker is a random forest on one-hot cells (``"forest"``, the search suite's "tier search
 (forest ranker)"): on a CPU a NAR fit takes longer than the one-second stand-in training and
