@@ -92,7 +92,7 @@ def test_oracle_uses_its_threads_and_restores_the_setting(space, small):
     previous = torch.get_num_threads()
     seen = []
     oracle = TrainingOracle(space, train, validation, network_params=TINY, n_threads=2)
-    oracle._fit = lambda network, arch, seed: seen.append(torch.get_num_threads())
+    oracle._fit = lambda *args: seen.append(torch.get_num_threads())
     try:
         torch.set_num_threads(3)
         oracle(CONV)
@@ -170,11 +170,12 @@ def test_a_dataset_trains_like_the_arrays(space, small, oracle):
     assert from_datasets(CONV) == oracle(CONV)
 
 
-def test_evaluate_scores_any_split_and_keeps_the_mode(oracle, digits):
+def test_score_rates_any_split_and_keeps_the_mode(oracle, digits):
     network = oracle.train_network(CONV)
     assert not network.training
     network.train()
-    accuracy = oracle.evaluate(network, digits.test)
+    accuracy = oracle.score(network, digits.test)
+    assert oracle.evaluate(network, digits.test) == accuracy  # the former name still works
     assert network.training and 0.0 <= accuracy <= 1.0
     X, y = digits.test
     with torch.no_grad():
@@ -253,6 +254,117 @@ def test_nasbench101_cells_train_too(small):
     assert 0.0 <= oracle(arch) <= 1.0
 
 
+# --- fidelity and the per-epoch hook ----------------------------------------------------
+
+
+def test_on_epoch_reports_each_epoch_and_leaves_the_training_alone(space, small):
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=2)
+    seen = []
+    result = oracle.evaluate(CONV, on_epoch=lambda epoch, accuracy: seen.append((epoch, accuracy)))
+    assert set(result) >= {"accuracy", "epochs", "seconds"}
+    assert [epoch for epoch, _ in seen] == [1, 2] and result["epochs"] == 2
+    assert seen[-1][1] == result["accuracy"] and result["seconds"] > 0
+    # scoring between epochs changes nothing of the training
+    assert oracle(CONV) == result["accuracy"]
+    assert all(0.0 <= accuracy <= 1.0 for _, accuracy in seen)
+
+
+class _Pruned(Exception):
+    pass
+
+
+@pytest.mark.parametrize("error", [_Pruned("stop"), RuntimeError("CUDA out of memory (mine)")])
+def test_an_exception_of_on_epoch_stops_the_training_unchanged(space, small, error):
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=3)
+    calls = []
+
+    def prune(epoch, accuracy):
+        calls.append(epoch)
+        raise error
+
+    with pytest.raises(type(error)) as raised:
+        oracle(CONV, on_epoch=prune)
+    assert raised.value is error and calls == [1]  # not wrapped, not a TrainingError
+    assert error.__context__ is None and error.__cause__ is None
+
+
+def test_epochs_is_a_whole_training_on_a_shorter_schedule(space, small):
+    train, validation = small
+    long = TrainingOracle(space, train, validation, network_params=TINY, epochs=2)
+    short = TrainingOracle(space, train, validation, network_params=TINY, epochs=1)
+    low = long.evaluate(CONV, epochs=1)
+    assert low["epochs"] == 1 and low["accuracy"] == short(CONV)
+    assert long(CONV, epochs=2) == long(CONV)
+    # the first epoch of the long schedule is not the short schedule: a fidelity is not a
+    # prefix of the long training
+    after_first = []
+    long.train_network(
+        CONV,
+        after_epoch=lambda network, epoch: (
+            epoch == 1 and after_first.append(network.classifier.weight.detach().clone())
+        ),
+    )
+    assert not torch.equal(after_first[0], short.train_network(CONV).classifier.weight)
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        long(CONV, epochs=0)
+    with pytest.raises(ValueError, match="on_epoch must be callable"):
+        long(CONV, on_epoch=3)
+
+
+# --- refused at construction (each once accepted) ----------------------------------------
+
+
+def test_a_single_training_class_is_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    with pytest.raises(ValueError, match=r"train split holds a single class \(3\)"):
+        TrainingOracle(space, (X, np.full_like(y, 3)), (X_val, np.full_like(y_val, 3)))
+
+
+def test_validation_labels_the_training_lacks_are_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    shifted = y_val % 10 + 5  # 5-14 against 0-9: n_classes was inferred as 15
+    with pytest.raises(ValueError, match=r"labels the train split lacks: \[10, 11, 12, 13, 14\]"):
+        TrainingOracle(space, (X, y), (X_val, shifted))
+    with pytest.raises(ValueError, match=r"labels the train split lacks: \[10, 11, 12, 13, 14\]"):
+        TrainingOracle(space, (X, y), (X_val, shifted), n_classes=15)
+    assert TrainingOracle(space, (X, y), (X_val, y_val)).n_classes == 10
+
+
+def test_cuda_without_cuda_is_refused_at_construction(space, small, monkeypatch):
+    train, validation = small
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="device='cuda' asks for a GPU.*use device='cpu'"):
+        TrainingOracle(space, train, validation, device="cuda")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), np.float32("nan")])
+def test_non_finite_learning_rate_is_refused(space, small, value):
+    train, validation = small
+    with pytest.raises(ValueError, match="learning_rate must be a finite real number"):
+        TrainingOracle(space, train, validation, learning_rate=value)
+    with pytest.raises(ValueError, match="momentum must be a finite real number"):
+        TrainingOracle(space, train, validation, momentum=value)
+
+
+def test_images_too_small_for_the_network_are_refused_before_training(space, small):
+    (X, y), (X_val, y_val) = small
+    tiny_images = np.zeros((len(y), 1, 5, 5), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"do not fit the network: .*multiples of 4.*got 5x5"):
+        TrainingOracle(space, (tiny_images, y), (tiny_images[: len(y_val)], y_val))
+
+
+def test_fashion_mnist_sized_images_train(space):
+    # 1 channel of 28x28, as the IDX loader returns them (28 is a multiple of 4).
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 1, 28, 28), dtype=np.float32)
+    y = np.arange(64) % 10
+    oracle = TrainingOracle(space, (X, y), (X[:32], y[:32]), network_params=TINY, epochs=1)
+    assert oracle.in_channels == 1 and oracle.n_classes == 10
+    assert 0.0 <= oracle(CONV) <= 1.0
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_oracle_trains_on_cuda(space, small):
     train, validation = small
@@ -292,5 +404,5 @@ def test_digits_tier_search_against_random_search_end_to_end(space, digits, tmp_
         assert result.n_queries == 10
         assert np.all(np.diff(result.best_so_far) >= 0)
         network = oracle.train_network(result.best_arch)  # trained once more: the same
-        assert oracle.evaluate(network, digits.validation) == result.best_value
-        assert 0.0 <= oracle.evaluate(network, digits.test) <= 1.0
+        assert oracle.score(network, digits.validation) == result.best_value
+        assert 0.0 <= oracle.score(network, digits.test) <= 1.0

@@ -218,8 +218,25 @@ class NASBench201Network(nn.Module):
         -------
         logits : torch.Tensor of shape (batch, n_classes)
         """
+        self._check_input(x)
         features = self.lastact(self.cells(self.stem(x)))
         return self.classifier(features.mean(dim=(2, 3)))
+
+    def _check_input(self, x):
+        # Each reduction block halves the sides and adds its two branches: sides that are not
+        # multiples of 4 make them disagree deep inside the network.
+        if x.ndim != 4 or x.shape[1] != self._in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expects a batch of shape (batch, {self._in_channels}, "
+                f"height, width), got {tuple(x.shape)}."
+            )
+        height, width = int(x.shape[2]), int(x.shape[3])
+        if height % 4 or width % 4:
+            raise ValueError(
+                f"{type(self).__name__} expects images whose height and width are multiples "
+                f"of 4 (its two reduction blocks halve them), e.g. 32x32 or 28x28; got "
+                f"{height}x{width}."
+            )
 
     def count_flops(self, image_size=32):
         """Operations of one forward pass of one image, counted as NAS-Bench-201 counts them.
