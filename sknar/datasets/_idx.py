@@ -212,6 +212,27 @@ def load_idx_split(
     --------
     load_fashion_mnist : The same for Fashion-MNIST, found where it is installed.
     read_idx : One IDX file as an array.
+
+    Examples
+    --------
+    Four tiny files of 2x2 images in two classes, written here (MNIST's are the same, larger):
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sknar.datasets import load_idx_split
+    >>> folder = tempfile.mkdtemp()
+    >>> def write(name, array):
+    ...     header = bytes([0, 0, 8, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    ...     with open(os.path.join(folder, name), "wb") as handle:
+    ...         _ = handle.write(header + array.astype(np.uint8).tobytes())
+    >>> for name, n in (("train", 20), ("test", 10)):
+    ...     write(f"{name}-images", np.full((n, 2, 2), 255))
+    ...     write(f"{name}-labels", np.arange(n) % 2)
+    >>> paths = [os.path.join(folder, name) for name in
+    ...          ("train-images", "train-labels", "test-images", "test-labels")]
+    >>> data = load_idx_split(*paths, n_train=8, n_validation=4, n_test=6)
+    >>> data.train[0].shape, np.bincount(data.validation[1]).tolist(), float(data.test[0].max())
+    ((8, 1, 2, 2), [2, 2], 1.0)
     """
     X, y = read_idx_images_and_labels(train_images, train_labels)
     X_test, y_test = read_idx_images_and_labels(test_images, test_labels)
