@@ -365,6 +365,25 @@ def test_fashion_mnist_sized_images_train(space):
     assert 0.0 <= oracle(CONV) <= 1.0
 
 
+def test_fashion_mnist_from_the_loader_trains_both_networks():
+    from sknar.datasets import load_fashion_mnist
+    from sknar.utils.testing import require_data
+
+    folder = require_data("fashion-mnist/train-images-idx3-ubyte.gz").parent
+    data = load_fashion_mnist(n_train=200, n_validation=100, n_test=100, directory=folder)
+    nb201 = TrainingOracle(
+        NASBench201Space(), data.train, data.validation, network_params=TINY, epochs=1
+    )
+    assert (nb201.in_channels, nb201.n_classes) == (1, 10)
+    result = nb201.evaluate(CONV)
+    assert 0.0 <= result["accuracy"] <= 1.0 and result["epochs"] == 1
+    nb101 = TrainingOracle(
+        NASBench101Space(), data.train, data.validation, network_params={"C": 4, "N": 1}, epochs=1
+    )
+    cell = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+    assert 0.0 <= nb101(cell) <= 1.0
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_oracle_trains_on_cuda(space, small):
     train, validation = small
