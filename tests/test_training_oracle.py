@@ -425,3 +425,77 @@ def test_digits_tier_search_against_random_search_end_to_end(space, digits, tmp_
         network = oracle.train_network(result.best_arch)  # trained once more: the same
         assert oracle.score(network, digits.validation) == result.best_value
         assert 0.0 <= oracle.score(network, digits.test) <= 1.0
+
+
+# --- table oracles with fidelities: the same calls as a training ------------------------
+
+
+def test_table_fidelities_answer_like_a_training(space):
+    from sknar.oracles import TabularOracle
+
+    archs = [CONV, POOL]
+    oracle = TabularOracle(
+        archs, [94.0, 80.0], space=space, fidelities={4: [50.0, 40.0], 12: [70.0, 60.0]},
+        epochs=108,
+    )
+    assert oracle.fidelity_epochs == (4, 12, 108)
+    assert oracle(CONV) == oracle(CONV, epochs=108) == 94.0
+    assert oracle(POOL, epochs=4) == 40.0
+    seen = []
+    result = oracle.evaluate(POOL, epochs=12, on_epoch=lambda e, v: seen.append((e, v)))
+    assert seen == [(4, 40.0), (12, 60.0)] and result["accuracy"] == 60.0
+    assert result["epochs"] == 12 and result["seconds"] >= 0
+    error = _Pruned()
+
+    def prune(epoch, value):
+        raise error
+
+    with pytest.raises(_Pruned) as raised:
+        oracle(CONV, on_epoch=prune)
+    assert raised.value is error
+    with pytest.raises(ValueError, match=r"no value at epochs=36; its fidelities: \[4, 12, 108\]"):
+        oracle(CONV, epochs=36)
+    plain = TabularOracle(archs, [94.0, 80.0], space=space)
+    assert plain.evaluate(CONV)["accuracy"] == 94.0 and plain.evaluate(CONV)["epochs"] is None
+    with pytest.raises(ValueError, match="its fidelities: none"):
+        plain(CONV, epochs=12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fidelities": {12: [1.0, 2.0]}}, "epochs .* is required with fidelities"),
+        ({"fidelities": {200: [1.0, 2.0]}, "epochs": 200}, "must lie below epochs=200"),
+        ({"fidelities": {0: [1.0, 2.0]}, "epochs": 200}, "a key of fidelities must be a positive"),
+        ({"fidelities": {12: [1.0]}, "epochs": 200}, r"fidelities\[12\]"),
+        ({"fidelities": {12: [1.0, float("nan")]}, "epochs": 200}, r"fidelities\[12\]"),
+        ({"fidelities": {}, "epochs": 200}, "non-empty dict"),
+        ({"epochs": 0}, "epochs must be a positive int"),
+    ],
+)
+def test_table_fidelities_are_checked(space, kwargs, message):
+    from sknar.oracles import TabularOracle
+
+    with pytest.raises(ValueError, match=message):
+        TabularOracle([CONV, POOL], [94.0, 80.0], space=space, **kwargs)
+
+
+def test_benchmark_tables_with_their_fidelities():
+    from sknar.datasets import load_nasbench101, load_nasbench201_12_epochs
+    from sknar.oracles import TabularOracle
+    from sknar.utils.testing import require_data
+
+    require_data("nasbench201/nats_tss_cifar10_12ep.csv")
+    nb201 = TabularOracle.from_nasbench201(multi_fidelity=True)
+    data = load_nasbench201_12_epochs()
+    assert nb201.fidelity_epochs == (12, 200)
+    assert nb201(data.archs[1], epochs=12) == data.y_valid_12[1]
+    assert nb201(data.archs[1]) == data.y_200[1]
+    with pytest.raises(ValueError, match="for 'cifar10' only"):
+        TabularOracle.from_nasbench201("cifar100", multi_fidelity=True)
+    require_data("nasbench101/nb101_20k_val108.json.gz")
+    nb101 = TabularOracle.from_nasbench101(multi_fidelity=True)
+    table = load_nasbench101()
+    assert nb101.fidelity_epochs == (4, 12, 36, 108)
+    assert nb101(table.archs[3], epochs=4) == table.val_acc_by_epochs[4][3]
+    assert nb101(table.archs[3]) == table.y[3]
