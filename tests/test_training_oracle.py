@@ -499,3 +499,21 @@ def test_benchmark_tables_with_their_fidelities():
     assert nb101.fidelity_epochs == (4, 12, 36, 108)
     assert nb101(table.archs[3], epochs=4) == table.val_acc_by_epochs[4][3]
     assert nb101(table.archs[3]) == table.y[3]
+
+
+def test_descriptions_tell_experiments_apart(space, small):
+    from sknar.oracles import TabularOracle
+
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=1)
+    description = oracle.describe()
+    np.testing.assert_array_equal(description["train"][0], train[0])
+    assert description["epochs"] == 1 and description["network_params"] == TINY
+    assert "device" not in description  # a resume on another device is the same experiment
+    other_data = TrainingOracle(space, validation, train, network_params=TINY, epochs=1)
+    assert other_data.describe()["train"][0].shape != description["train"][0].shape
+    assert TrainingOracle(space, train, validation, epochs=2).describe()["epochs"] == 2
+    dataset = TrainingOracle(space, _Pairs(train), _Pairs(validation), n_classes=10)
+    assert dataset.describe()["train"] == {"dataset": f"{__name__}._Pairs", "length": 256}
+    table = TabularOracle([CONV], [1.0], space=space, fidelities={4: [0.5]}, epochs=12)
+    assert table.describe()["epochs"] == 12 and list(table.describe()["fidelities"]) == ["4"]

@@ -189,6 +189,32 @@ class TabularOracle:
             return None
         return float(self._report_values[self._lookup(arch)])
 
+    def describe(self):
+        """The table as a search journal records it: its values and fidelities.
+
+        Returns
+        -------
+        description : dict
+            ``space``, ``n_archs``, ``values`` and ``report_values`` (arrays, which a
+            journal records by shape and digest), ``epochs`` and ``fidelities``.
+
+        Examples
+        --------
+        >>> from sknar.oracles import TabularOracle
+        >>> from sknar.spaces.nasbench201 import NASBench201Space
+        >>> oracle = TabularOracle([["none"] * 6], [10.0], space=NASBench201Space())
+        >>> oracle.describe()["n_archs"]
+        1
+        """
+        return {
+            "space": self.space,
+            "n_archs": len(self._row),
+            "values": self._values,
+            "report_values": self._report_values,
+            "epochs": self.epochs,
+            "fidelities": {str(e): v for e, v in sorted(self._fidelities.items())},
+        }
+
     def __len__(self):
         return len(self._row)
 

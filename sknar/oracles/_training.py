@@ -420,12 +420,59 @@ class TrainingOracle:
             network.train(was_training)
         return correct / total
 
+    def describe(self):
+        """What makes this oracle's accuracies what they are, as a search journal records it.
+
+        The space, the network's parameters, the recipe, the seed and the data (as arrays,
+        which a journal records by shape and digest); not the device, the threads or the
+        progress bar, which change how a training runs, not what it measures. A journal
+        whose oracle is described otherwise belongs to another experiment.
+
+        Returns
+        -------
+        description : dict
+
+        Examples
+        --------
+        >>> from sknar.oracles import TrainingOracle, load_digits_split
+        >>> from sknar.spaces import NASBench201Space
+        >>> digits = load_digits_split()
+        >>> oracle = TrainingOracle(NASBench201Space(), digits.train, digits.validation,
+        ...                         network_params={"C": 4, "N": 1}, epochs=1)
+        >>> description = oracle.describe()
+        >>> description["epochs"], description["train"][0].shape
+        (1, (1077, 1, 8, 8))
+        """
+        random_state = self.random_state
+        if not (random_state is None or isinstance(random_state, numbers.Integral)):
+            random_state = type(random_state).__name__  # a generator: its state is not kept
+        return {
+            "space": self.space,
+            "network_params": self.network_params,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "in_channels": self.in_channels,
+            "n_classes": self.n_classes,
+            "random_state": random_state,
+            "train": _describe_split(self.train),
+            "validation": _describe_split(self.validation),
+        }
+
     def __repr__(self):
         return (
             f"TrainingOracle(space={self.space!r}, n_train={len(self.train)}, "
             f"n_validation={len(self.validation)}, epochs={self.epochs}, "
             f"network_params={self.network_params!r}, device={self.device!r})"
         )
+
+
+def _describe_split(data):
+    if isinstance(data, TensorDataset):
+        return tuple(tensor.numpy() for tensor in data.tensors)
+    return {"dataset": f"{type(data).__module__}.{type(data).__qualname__}", "length": len(data)}
 
 
 def _training_seed(random_state):
