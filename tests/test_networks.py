@@ -503,9 +503,17 @@ def test_nb201_refuses_images_of_a_size_it_cannot_reduce(side):
     network = NASBench201Network(["nor_conv_3x3"] * 6, C=2, N=1)
     with pytest.raises(ValueError, match=rf"multiples of 4 .* e\.g\. 32x32 .*; got {side}x{side}"):
         network(torch.zeros(1, 3, side, side))
-    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\), got \(1, 1, 32, 32\)"):
+    with pytest.raises(ValueError, match=r"of shape \(3, height, width\), got \(1, 32, 32\)"):
         network(torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\), got \(3, 32, 32\)"):
+        network(torch.zeros(3, 32, 32))
     assert network(torch.zeros(1, 3, 28, 28)).shape == (1, 10)
+    assert network.check_image_shape((3, 8, 8)) is None
+    cell = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", C3, "output"])
+    nb101 = NASBench101Network(cell, C=4, N=1, in_channels=1)
+    assert nb101.eval()(torch.zeros(1, 1, side, side)).shape == (1, 10)  # any size
+    with pytest.raises(ValueError, match=r"NASBench101Network expects images of shape \(1, "):
+        nb101(torch.zeros(1, 3, side, side))
 
 
 def test_counting_flops_is_quick_from_a_fresh_process():

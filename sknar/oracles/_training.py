@@ -103,8 +103,8 @@ class TrainingOracle:
     Notes
     -----
     The data are checked at construction: two training classes or more, no validation label
-    that the training split lacks, images the network can take (it runs once on PyTorch's
-    ``meta`` device), a device that exists. A call raises :class:`TrainingError`, naming
+    that the training split lacks, images the network can take (their size and channels),
+    a device that exists. A call raises :class:`TrainingError`, naming
     the architecture, when the loss stops being finite or the device runs out of memory. The
     oracle pickles (with its data), so that a parallel search can ship it to its workers. On
     a GPU, training is deterministic only as far as cuDNN's kernels are.
@@ -171,19 +171,16 @@ class TrainingOracle:
         self._check_image_size(network)
 
     def _check_image_size(self, network):
-        """Run the network once on the meta device (shapes only) with the data's images."""
+        """Refuse images the network cannot take, before any training (nothing runs)."""
         shape = tuple(torch.as_tensor(np.asarray(self.train[0][0])).shape)
+        check = getattr(network, "check_image_shape", None)
+        if check is None:
+            return
         try:
-            with torch.device("meta"), torch.no_grad():
-                network.eval()(torch.zeros((2, *shape)))
+            check(shape)
         except ValueError as exc:
             raise ValueError(
                 f"the images of the train split do not fit the network: {exc}"
-            ) from None
-        except RuntimeError as exc:
-            raise ValueError(
-                f"the images of the train split, of shape {shape}, do not fit the "
-                f"{type(network).__name__} (too small for its reductions?): {exc}"
             ) from None
 
     def _network_kwargs(self):
