@@ -355,6 +355,13 @@ def test_images_too_small_for_the_network_are_refused_before_training(space, sma
         TrainingOracle(space, (tiny_images, y), (tiny_images[: len(y_val)], y_val))
 
 
+def test_validation_images_of_another_size_are_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    wide = np.zeros((len(y_val), 1, 8, 12), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"validation images are of shape \(1, 8, 12\), the "):
+        TrainingOracle(space, (X, y), (wide, y_val))
+
+
 def test_fashion_mnist_sized_images_train(space):
     # 1 channel of 28x28, as the IDX loader returns them (28 is a multiple of 4).
     rng = np.random.default_rng(0)

@@ -172,7 +172,13 @@ class TrainingOracle:
 
     def _check_image_size(self, network):
         """Refuse images the network cannot take, before any training (nothing runs)."""
-        shape = tuple(torch.as_tensor(np.asarray(self.train[0][0])).shape)
+        shape = _image_shape(self.train)
+        validation_shape = _image_shape(self.validation)
+        if validation_shape != shape:
+            raise ValueError(
+                f"the validation images are of shape {validation_shape}, the training images "
+                f"of shape {shape}: a network scores images of the size it was trained on."
+            )
         check = getattr(network, "check_image_shape", None)
         if check is None:
             return
@@ -464,6 +470,10 @@ class TrainingOracle:
             f"n_validation={len(self.validation)}, epochs={self.epochs}, "
             f"network_params={self.network_params!r}, device={self.device!r})"
         )
+
+
+def _image_shape(data):
+    return tuple(torch.as_tensor(np.asarray(data[0][0])).shape)
 
 
 def _describe_split(data):
