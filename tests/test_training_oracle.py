@@ -487,6 +487,7 @@ def test_table_fidelities_are_checked(space, kwargs, message):
         TabularOracle([CONV, POOL], [94.0, 80.0], space=space, **kwargs)
 
 
+@pytest.mark.slow  # loads both benchmarks twice: 5 to 15 s
 def test_benchmark_tables_with_their_fidelities():
     from sknar.datasets import load_nasbench101, load_nasbench201_12_epochs
     from sknar.oracles import TabularOracle
