@@ -493,3 +493,71 @@ def test_networks_pickle_and_train(make):
     loss = nn.functional.cross_entropy(network(x), torch.tensor([0, 1, 2, 3]))
     loss.backward()
     assert all(p.grad is not None for p in network.parameters())
+
+
+# --- input sizes, counting speed, parameter counts of other sizes ----------------------
+
+
+@pytest.mark.parametrize("side", [30, 5, 2])
+def test_nb201_refuses_images_of_a_size_it_cannot_reduce(side):
+    network = NASBench201Network(["nor_conv_3x3"] * 6, C=2, N=1)
+    with pytest.raises(ValueError, match=rf"multiples of 4 .* e\.g\. 32x32 .*; got {side}x{side}"):
+        network(torch.zeros(1, 3, side, side))
+    with pytest.raises(ValueError, match=r"of shape \(3, height, width\), got \(1, 32, 32\)"):
+        network(torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"\(batch, 3, height, width\), got \(3, 32, 32\)"):
+        network(torch.zeros(3, 32, 32))
+    assert network(torch.zeros(1, 3, 28, 28)).shape == (1, 10)
+    assert network.check_image_shape((3, 8, 8)) is None
+    cell = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", C3, "output"])
+    nb101 = NASBench101Network(cell, C=4, N=1, in_channels=1)
+    assert nb101.eval()(torch.zeros(1, 1, side, side)).shape == (1, 10)  # any size
+    with pytest.raises(ValueError, match=r"NASBench101Network expects images of shape \(1, "):
+        nb101(torch.zeros(1, 3, side, side))
+
+
+def test_counting_flops_is_quick_from_a_fresh_process():
+    # The first count used to import torch._dynamo (1.5 to 5 s); a fresh process shows it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from sknar.nn import NASBench201Network, NASBench101Network\n"
+        "from sknar.spaces import NASBench201Space\n"
+        "arch = ['nor_conv_3x3', 'nor_conv_1x1', 'avg_pool_3x3', 'skip_connect', 'none', "
+        "'nor_conv_3x3']\n"
+        "network = NASBench201Network(arch)\n"
+        "start = time.perf_counter()\n"
+        "flops = network.count_flops()\n"
+        "seconds = time.perf_counter() - start\n"
+        "assert flops == NASBench201Space().total_cost(arch)['flops'], flops\n"
+        "print(seconds, 'torch._dynamo' in sys.modules)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert output[1] == "False"
+    assert float(output[0]) < 0.5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"C": 8, "N": 1}, {"C": 3, "N": 2, "in_channels": 1, "n_classes": 7}, {"N": 1}],
+)
+def test_count_parameters_of_other_sizes(nb201, nb101, params):
+    from sknar.nn import count_parameters
+
+    nb201_arch = ["nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "none", "none"]
+    expected = n_params(NASBench201Network(nb201_arch, **params))
+    assert count_parameters(nb201, nb201_arch, **params) == expected
+    assert count_parameters(TableSpace(nb201, [nb201_arch]), nb201_arch, **params) == expected
+    if not params:
+        assert expected == nb201.total_cost(nb201_arch)["params"]
+    nb101_arch = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", C3, "output"])
+    nb101_params = {**params, "C": params.get("C", 16)}
+    assert count_parameters(nb101, nb101_arch, **nb101_params) == n_params(
+        NASBench101Network(nb101_arch, **nb101_params)
+    )
+    with pytest.raises(ValueError, match="no network builder"):
+        count_parameters(NASBenchGraphSpace(), NASBenchGraphSpace().sample(1, random_state=0)[0])

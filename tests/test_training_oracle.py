@@ -92,7 +92,7 @@ def test_oracle_uses_its_threads_and_restores_the_setting(space, small):
     previous = torch.get_num_threads()
     seen = []
     oracle = TrainingOracle(space, train, validation, network_params=TINY, n_threads=2)
-    oracle._fit = lambda network, arch, seed: seen.append(torch.get_num_threads())
+    oracle._fit = lambda *args: seen.append(torch.get_num_threads())
     try:
         torch.set_num_threads(3)
         oracle(CONV)
@@ -170,11 +170,12 @@ def test_a_dataset_trains_like_the_arrays(space, small, oracle):
     assert from_datasets(CONV) == oracle(CONV)
 
 
-def test_evaluate_scores_any_split_and_keeps_the_mode(oracle, digits):
+def test_score_rates_any_split_and_keeps_the_mode(oracle, digits):
     network = oracle.train_network(CONV)
     assert not network.training
     network.train()
-    accuracy = oracle.evaluate(network, digits.test)
+    accuracy = oracle.score(network, digits.test)
+    assert oracle.evaluate(network, digits.test) == accuracy  # the former name still works
     assert network.training and 0.0 <= accuracy <= 1.0
     X, y = digits.test
     with torch.no_grad():
@@ -253,6 +254,143 @@ def test_nasbench101_cells_train_too(small):
     assert 0.0 <= oracle(arch) <= 1.0
 
 
+# --- fidelity and the per-epoch hook ----------------------------------------------------
+
+
+def test_on_epoch_reports_each_epoch_and_leaves_the_training_alone(space, small):
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=2)
+    seen = []
+    result = oracle.evaluate(CONV, on_epoch=lambda epoch, accuracy: seen.append((epoch, accuracy)))
+    assert set(result) >= {"accuracy", "epochs", "seconds"}
+    assert [epoch for epoch, _ in seen] == [1, 2] and result["epochs"] == 2
+    assert seen[-1][1] == result["accuracy"] and result["seconds"] > 0
+    # scoring between epochs changes nothing of the training
+    assert oracle(CONV) == result["accuracy"]
+    assert all(0.0 <= accuracy <= 1.0 for _, accuracy in seen)
+
+
+class _Pruned(Exception):
+    pass
+
+
+@pytest.mark.parametrize("error", [_Pruned("stop"), RuntimeError("CUDA out of memory (mine)")])
+def test_an_exception_of_on_epoch_stops_the_training_unchanged(space, small, error):
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=3)
+    calls = []
+
+    def prune(epoch, accuracy):
+        calls.append(epoch)
+        raise error
+
+    with pytest.raises(type(error)) as raised:
+        oracle(CONV, on_epoch=prune)
+    assert raised.value is error and calls == [1]  # not wrapped, not a TrainingError
+    assert error.__context__ is None and error.__cause__ is None
+
+
+def test_epochs_is_a_whole_training_on_a_shorter_schedule(space, small):
+    train, validation = small
+    long = TrainingOracle(space, train, validation, network_params=TINY, epochs=2)
+    short = TrainingOracle(space, train, validation, network_params=TINY, epochs=1)
+    low = long.evaluate(CONV, epochs=1)
+    assert low["epochs"] == 1 and low["accuracy"] == short(CONV)
+    assert long(CONV, epochs=2) == long(CONV)
+    # the first epoch of the long schedule is not the short schedule: a fidelity is not a
+    # prefix of the long training
+    after_first = []
+    long.train_network(
+        CONV,
+        after_epoch=lambda network, epoch: (
+            epoch == 1 and after_first.append(network.classifier.weight.detach().clone())
+        ),
+    )
+    assert not torch.equal(after_first[0], short.train_network(CONV).classifier.weight)
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        long(CONV, epochs=0)
+    with pytest.raises(ValueError, match="on_epoch must be callable"):
+        long(CONV, on_epoch=3)
+
+
+# --- refused at construction (each once accepted) ----------------------------------------
+
+
+def test_a_single_training_class_is_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    with pytest.raises(ValueError, match=r"train split holds a single class \(3\)"):
+        TrainingOracle(space, (X, np.full_like(y, 3)), (X_val, np.full_like(y_val, 3)))
+
+
+def test_validation_labels_the_training_lacks_are_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    shifted = y_val % 10 + 5  # 5-14 against 0-9: n_classes was inferred as 15
+    with pytest.raises(ValueError, match=r"labels the train split lacks: \[10, 11, 12, 13, 14\]"):
+        TrainingOracle(space, (X, y), (X_val, shifted))
+    with pytest.raises(ValueError, match=r"labels the train split lacks: \[10, 11, 12, 13, 14\]"):
+        TrainingOracle(space, (X, y), (X_val, shifted), n_classes=15)
+    assert TrainingOracle(space, (X, y), (X_val, y_val)).n_classes == 10
+
+
+def test_cuda_without_cuda_is_refused_at_construction(space, small, monkeypatch):
+    train, validation = small
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="device='cuda' asks for a GPU.*use device='cpu'"):
+        TrainingOracle(space, train, validation, device="cuda")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), np.float32("nan")])
+def test_non_finite_learning_rate_is_refused(space, small, value):
+    train, validation = small
+    with pytest.raises(ValueError, match="learning_rate must be a finite real number"):
+        TrainingOracle(space, train, validation, learning_rate=value)
+    with pytest.raises(ValueError, match="momentum must be a finite real number"):
+        TrainingOracle(space, train, validation, momentum=value)
+
+
+def test_images_too_small_for_the_network_are_refused_before_training(space, small):
+    (X, y), (X_val, y_val) = small
+    tiny_images = np.zeros((len(y), 1, 5, 5), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"do not fit the network: .*multiples of 4.*got 5x5"):
+        TrainingOracle(space, (tiny_images, y), (tiny_images[: len(y_val)], y_val))
+
+
+def test_validation_images_of_another_size_are_refused(space, small):
+    (X, y), (X_val, y_val) = small
+    wide = np.zeros((len(y_val), 1, 8, 12), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"validation images are of shape \(1, 8, 12\), the "):
+        TrainingOracle(space, (X, y), (wide, y_val))
+
+
+def test_fashion_mnist_sized_images_train(space):
+    # 1 channel of 28x28, as the IDX loader returns them (28 is a multiple of 4).
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 1, 28, 28), dtype=np.float32)
+    y = np.arange(64) % 10
+    oracle = TrainingOracle(space, (X, y), (X[:32], y[:32]), network_params=TINY, epochs=1)
+    assert oracle.in_channels == 1 and oracle.n_classes == 10
+    assert 0.0 <= oracle(CONV) <= 1.0
+
+
+def test_fashion_mnist_from_the_loader_trains_both_networks():
+    from sknar.datasets import load_fashion_mnist
+    from sknar.utils.testing import require_data
+
+    folder = require_data("fashion-mnist/train-images-idx3-ubyte.gz").parent
+    data = load_fashion_mnist(n_train=200, n_validation=100, n_test=100, directory=folder)
+    nb201 = TrainingOracle(
+        NASBench201Space(), data.train, data.validation, network_params=TINY, epochs=1
+    )
+    assert (nb201.in_channels, nb201.n_classes) == (1, 10)
+    result = nb201.evaluate(CONV)
+    assert 0.0 <= result["accuracy"] <= 1.0 and result["epochs"] == 1
+    nb101 = TrainingOracle(
+        NASBench101Space(), data.train, data.validation, network_params={"C": 4, "N": 1}, epochs=1
+    )
+    cell = ([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+    assert 0.0 <= nb101(cell) <= 1.0
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_oracle_trains_on_cuda(space, small):
     train, validation = small
@@ -292,5 +430,98 @@ def test_digits_tier_search_against_random_search_end_to_end(space, digits, tmp_
         assert result.n_queries == 10
         assert np.all(np.diff(result.best_so_far) >= 0)
         network = oracle.train_network(result.best_arch)  # trained once more: the same
-        assert oracle.evaluate(network, digits.validation) == result.best_value
-        assert 0.0 <= oracle.evaluate(network, digits.test) <= 1.0
+        assert oracle.score(network, digits.validation) == result.best_value
+        assert 0.0 <= oracle.score(network, digits.test) <= 1.0
+
+
+# --- table oracles with fidelities: the same calls as a training ------------------------
+
+
+def test_table_fidelities_answer_like_a_training(space):
+    from sknar.oracles import TabularOracle
+
+    archs = [CONV, POOL]
+    oracle = TabularOracle(
+        archs, [94.0, 80.0], space=space, fidelities={4: [50.0, 40.0], 12: [70.0, 60.0]},
+        epochs=108,
+    )
+    assert oracle.fidelity_epochs == (4, 12, 108)
+    assert oracle(CONV) == oracle(CONV, epochs=108) == 94.0
+    assert oracle(POOL, epochs=4) == 40.0
+    seen = []
+    result = oracle.evaluate(POOL, epochs=12, on_epoch=lambda e, v: seen.append((e, v)))
+    assert seen == [(4, 40.0), (12, 60.0)] and result["accuracy"] == 60.0
+    assert result["epochs"] == 12 and result["seconds"] >= 0
+    error = _Pruned()
+
+    def prune(epoch, value):
+        raise error
+
+    with pytest.raises(_Pruned) as raised:
+        oracle(CONV, on_epoch=prune)
+    assert raised.value is error
+    with pytest.raises(ValueError, match=r"no value at epochs=36; its fidelities: \[4, 12, 108\]"):
+        oracle(CONV, epochs=36)
+    plain = TabularOracle(archs, [94.0, 80.0], space=space)
+    assert plain.evaluate(CONV)["accuracy"] == 94.0 and plain.evaluate(CONV)["epochs"] is None
+    with pytest.raises(ValueError, match="its fidelities: none"):
+        plain(CONV, epochs=12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"fidelities": {12: [1.0, 2.0]}}, "epochs .* is required with fidelities"),
+        ({"fidelities": {200: [1.0, 2.0]}, "epochs": 200}, "must lie below epochs=200"),
+        ({"fidelities": {0: [1.0, 2.0]}, "epochs": 200}, "a key of fidelities must be a positive"),
+        ({"fidelities": {12: [1.0]}, "epochs": 200}, r"fidelities\[12\]"),
+        ({"fidelities": {12: [1.0, float("nan")]}, "epochs": 200}, r"fidelities\[12\]"),
+        ({"fidelities": {}, "epochs": 200}, "non-empty dict"),
+        ({"epochs": 0}, "epochs must be a positive int"),
+    ],
+)
+def test_table_fidelities_are_checked(space, kwargs, message):
+    from sknar.oracles import TabularOracle
+
+    with pytest.raises(ValueError, match=message):
+        TabularOracle([CONV, POOL], [94.0, 80.0], space=space, **kwargs)
+
+
+@pytest.mark.slow  # loads both benchmarks twice: 5 to 15 s
+def test_benchmark_tables_with_their_fidelities():
+    from sknar.datasets import load_nasbench101, load_nasbench201_12_epochs
+    from sknar.oracles import TabularOracle
+    from sknar.utils.testing import require_data
+
+    require_data("nasbench201/nats_tss_cifar10_12ep.csv")
+    nb201 = TabularOracle.from_nasbench201(multi_fidelity=True)
+    data = load_nasbench201_12_epochs()
+    assert nb201.fidelity_epochs == (12, 200)
+    assert nb201(data.archs[1], epochs=12) == data.y_valid_12[1]
+    assert nb201(data.archs[1]) == data.y_200[1]
+    with pytest.raises(ValueError, match="for 'cifar10' only"):
+        TabularOracle.from_nasbench201("cifar100", multi_fidelity=True)
+    require_data("nasbench101/nb101_20k_val108.json.gz")
+    nb101 = TabularOracle.from_nasbench101(multi_fidelity=True)
+    table = load_nasbench101()
+    assert nb101.fidelity_epochs == (4, 12, 36, 108)
+    assert nb101(table.archs[3], epochs=4) == table.val_acc_by_epochs[4][3]
+    assert nb101(table.archs[3]) == table.y[3]
+
+
+def test_descriptions_tell_experiments_apart(space, small):
+    from sknar.oracles import TabularOracle
+
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=1)
+    description = oracle.describe()
+    np.testing.assert_array_equal(description["train"][0], train[0])
+    assert description["epochs"] == 1 and description["network_params"] == TINY
+    assert "device" not in description  # a resume on another device is the same experiment
+    other_data = TrainingOracle(space, validation, train, network_params=TINY, epochs=1)
+    assert other_data.describe()["train"][0].shape != description["train"][0].shape
+    assert TrainingOracle(space, train, validation, epochs=2).describe()["epochs"] == 2
+    dataset = TrainingOracle(space, _Pairs(train), _Pairs(validation), n_classes=10)
+    assert dataset.describe()["train"] == {"dataset": f"{__name__}._Pairs", "length": 256}
+    table = TabularOracle([CONV], [1.0], space=space, fidelities={4: [0.5]}, epochs=12)
+    assert table.describe()["epochs"] == 12 and list(table.describe()["fidelities"]) == ["4"]

@@ -151,8 +151,11 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None, allow_s
         the file's order), ``y`` (float64), ``hashes`` (str array), ``params`` (int64
         trainable parameters), ``training_time`` (float64 seconds, NaN where a record has
         none, or None when no record has one), ``flops`` (int64, NAR layout only, else
-        None), ``space``, ``metric``, ``target_name`` (same as ``metric``), ``layout``,
-        ``filename`` and ``DESCR``.
+        None), ``val_acc_by_epochs`` (``{epochs: float64 array}``, the validation accuracy
+        after 4, 12, 36 and 108 epochs where every record has it, aligned with ``archs``:
+        the fidelities of a multi-fidelity search; only 108 for the NAR layout), ``space``,
+        ``metric``, ``target_name`` (same as ``metric``), ``layout``, ``filename`` and
+        ``DESCR``.
 
     Raises
     ------
@@ -185,6 +188,7 @@ def load_nasbench101(path=None, *, metric="val_acc_108", data_home=None, allow_s
     reader = {"records": _read_records, "official": _read_official, "nar": _read_nar}[layout]
     rows = reader(content, metric, file, space)
     data = _assemble(rows, file)
+    data["val_acc_by_epochs"] = _validation_by_epochs(content, layout, file)
     coverage = _coverage(data["hashes"], space.size, file, allow_subset)
     has_time = not np.isnan(data["training_time"]).all()
     data["DESCR"] = DESCR_TEMPLATE.format(
@@ -421,3 +425,45 @@ def _assemble(rows, file):
         "training_time": np.asarray(times, dtype=np.float64),
         "flops": None if None in flops else np.asarray(flops, dtype=np.int64),
     }
+
+
+def _validation_by_epochs(content, layout, file):
+    """``{epochs: validation accuracies}`` for each budget that every record holds."""
+    by_epochs = {}
+    for epochs in _EPOCHS:
+        if layout == "records":
+            field = f"val_acc_{epochs}"
+            if not all(field in record for record in content):
+                continue
+            values = [
+                _accuracy(record[field], f"{_record_error(file, i)}, {field}")
+                for i, record in enumerate(content)
+            ]
+        elif layout == "official":
+            key = str(epochs)
+            runs_of = [record["computed"].get(key) for record in content.values()]
+            if not all(isinstance(runs, list) and runs for runs in runs_of):
+                continue
+            if not all("final_validation_accuracy" in run for runs in runs_of for run in runs):
+                continue
+            values = [
+                np.mean(
+                    [
+                        _accuracy(
+                            run["final_validation_accuracy"],
+                            f"{_record_error(file, i)}, computed[{key!r}]",
+                        )
+                        for run in runs
+                    ]
+                )
+                for i, runs in enumerate(runs_of)
+            ]
+        elif epochs == 108:
+            values = [
+                _accuracy(record["avg_validation_accuracy"], f"{_record_error(file, i)}")
+                for i, record in enumerate(content)
+            ]
+        else:
+            continue
+        by_epochs[epochs] = np.asarray(values, dtype=np.float64)
+    return by_epochs

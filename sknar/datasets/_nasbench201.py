@@ -11,7 +11,7 @@ from sklearn.utils import Bunch
 from ..spaces.nasbench201 import NASBench201Space
 from ._base import one_line, read_text, resolve_data_file, short_repr
 
-__all__ = ["load_nasbench201"]
+__all__ = ["load_nasbench201", "load_nasbench201_12_epochs"]
 
 CSV_RELATIVE_PATH = "nasbench201/nats_tss_test_acc_200ep.csv"
 HOW_TO_GET = (
@@ -309,3 +309,140 @@ def _parse_count(value, where):
             f"{where}: expected a non-negative integer count, got {short_repr(value)}"
         )
     return value
+
+
+SHORT_RELATIVE_PATH = "nasbench201/nats_tss_cifar10_12ep.csv"
+SHORT_COLUMNS = {
+    "y_valid_12": "CIFAR10ValidAccuracy12Epochs",
+    "y_test_12": "CIFAR10TestAccuracy12Epochs",
+}
+SHORT_HOW_TO_GET = (
+    "Export the NATS-Bench topology-space CIFAR-10 accuracies of the 12-epoch schedule "
+    "(get_more_info(i, 'cifar10-valid', hp='12') and (i, 'cifar10', hp='12')) to "
+    f"<data_home>/{SHORT_RELATIVE_PATH} with the columns ArchitectureString, "
+    "CIFAR10ValidAccuracy12Epochs, CIFAR10TestAccuracy12Epochs, in the order of the main "
+    "file, or pass path=."
+)
+SHORT_EXPECTED = "a CSV of NAS-Bench-201 CIFAR-10 accuracies after 12 epochs"
+
+SHORT_DESCR = """NAS-Bench-201 (CIFAR-10), 12-epoch schedule
+-------------------------------------------
+{n} cells, in the benchmark's index order (the main file's rows, checked).
+y_valid_12: validation accuracy (percent) after NATS-Bench's 12-epoch schedule, trained on
+half of the CIFAR-10 training set (the cifar10-valid split); the low fidelity.
+y_test_12: test accuracy (percent) after the 12-epoch schedule, trained on all of it.
+y_200: test accuracy (percent) after 200 epochs, from the main file: the full fidelity.
+Source files: {path}, {main}
+"""
+
+
+def load_nasbench201_12_epochs(*, path=None, main_path=None, data_home=None, allow_subset=False):
+    """Load the NAS-Bench-201 CIFAR-10 accuracies of the 12-epoch schedule, a low fidelity.
+
+    Reads ``nasbench201/nats_tss_cifar10_12ep.csv`` (NATS-Bench's ``hp="12"`` runs, mean
+    over seeds) and checks it row by row against the main file read by
+    :func:`load_nasbench201` (``nats_tss_test_acc_200ep.csv``): the same cells in the same
+    order, so that the arrays line up with ``load_nasbench201().archs`` index by index. The
+    200-epoch CIFAR-10 test accuracy of the main file comes along: a multi-fidelity search
+    selects with ``y_valid_12`` and reports ``y_200`` of what it selected.
+
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        The 12-epoch CSV file; it wins over the data home.
+    main_path : str or path-like, default=None
+        The main CSV file (see :func:`load_nasbench201`); it wins over the data home.
+    data_home : str or path-like, default=None
+        Folder holding the benchmark files; see :func:`sknar.datasets.get_data_home`.
+    allow_subset : bool, default=False
+        Whether files that hold only the first rows of the benchmark may load (both files
+        must then hold the same rows).
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        ``archs`` (canonical arch strings, benchmark index order), ``y_valid_12`` and
+        ``y_test_12`` (float64, percent, 12 epochs), ``y_200`` (float64, percent, 200-epoch
+        test accuracy), ``y`` (the same array as ``y_valid_12``), ``index``, ``space``,
+        ``dataset`` (``"cifar10"``), ``target_name`` and ``DESCR``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a file is absent (the message says where it looked and how to get it).
+    ValueError
+        For a bad file (the message names the file and the line), or rows that are not the
+        main file's cells in its order.
+
+    Examples
+    --------
+    >>> from sknar.datasets import load_nasbench201_12_epochs  # doctest: +SKIP
+    >>> data = load_nasbench201_12_epochs()  # doctest: +SKIP
+    >>> len(data.archs), data.y_valid_12.shape, data.y_200.shape  # doctest: +SKIP
+    (15625, (15625,), (15625,))
+    """
+    if not isinstance(allow_subset, bool):
+        raise ValueError(f"allow_subset must be True or False, got {allow_subset!r}")
+    file = resolve_data_file(path, SHORT_RELATIVE_PATH, SHORT_HOW_TO_GET, data_home=data_home)
+    main = load_nasbench201(
+        "cifar10", path=main_path, data_home=data_home, allow_subset=allow_subset
+    )
+    space = main.space
+    columns = _read_short_csv(read_text(file, SHORT_EXPECTED), file, space, main.archs)
+    n = len(columns["archs"])
+    if n != len(main.archs):
+        raise ValueError(
+            f"{file}: holds {n:,} cells, the main file {len(main.archs):,}: the two files "
+            "must hold the same cells in the same order"
+        )
+    return Bunch(
+        archs=columns["archs"],
+        y=columns["y_valid_12"],
+        y_valid_12=columns["y_valid_12"],
+        y_test_12=columns["y_test_12"],
+        y_200=main.y,
+        index=main.index,
+        space=space,
+        dataset="cifar10",
+        target_name=SHORT_COLUMNS["y_valid_12"],
+        DESCR=SHORT_DESCR.format(
+            n=n, path=file, main=main.DESCR.rsplit("Source file: ")[-1].strip()
+        ),
+    )
+
+
+def _read_short_csv(text, file, space, main_archs):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = _next_row(reader, file)
+    if header is None:
+        raise ValueError(f"{file}: the file is empty (expected a CSV header line)")
+    wanted = (ARCH_COLUMN, *SHORT_COLUMNS.values())
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise ValueError(
+            f"{file}, line 1: bad header, missing column(s) {missing}; got {short_repr(header)}"
+        )
+    positions = [header.index(c) for c in wanted]
+    archs, values = [], {key: [] for key in SHORT_COLUMNS}
+    while (row := _next_row(reader, file)) is not None:
+        where = f"{file}, line {reader.line_num}"
+        if len(row) != len(header):
+            raise ValueError(f"{where}: expected {len(header)} fields, got {len(row)}")
+        text_arch, *accuracies = (row[p] for p in positions)
+        try:
+            arch = space.validate(text_arch)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}: bad architecture string: {one_line(exc)}") from None
+        i = len(archs)
+        if i >= len(main_archs) or arch != main_archs[i]:
+            expected = main_archs[i] if i < len(main_archs) else "no more rows"
+            raise ValueError(
+                f"{where}: cell {arch} where the main file has {expected} (row {i + 1}): "
+                "the 12-epoch file must list the main file's cells in its order"
+            )
+        archs.append(arch)
+        for (key, name), accuracy in zip(SHORT_COLUMNS.items(), accuracies):
+            values[key].append(_parse_accuracy(accuracy, f"{where}, {name}"))
+    if not archs:
+        raise ValueError(f"{file}: the file holds a header but no architectures")
+    return {"archs": archs, **{k: np.asarray(v, dtype=np.float64) for k, v in values.items()}}

@@ -1,14 +1,23 @@
-"""Operation counts of a network, measured by running it under ``FlopCounterMode``.
+"""Operation counts of a network, measured by running it under a dispatch mode.
 
-``torch.utils.flop_counter.FlopCounterMode`` sees every aten operation a forward pass runs.
-A *counting rule* maps the operations a benchmark counts to their cost in that benchmark's
-unit; the count of a network is then what one forward pass of a single image costs.
+A ``TorchDispatchMode`` sees every aten operation a forward pass runs. A *counting rule*
+maps the operations a benchmark counts to their cost in that benchmark's unit; the count of
+a network is then what one forward pass of a single image costs.
+
+The mode is a lean copy of what ``torch.utils.flop_counter.FlopCounterMode`` does for a
+forward pass (formulas called on shapes, composite operations decomposed until a counted
+one appears), without its module tracker and without the import of ``torch._dynamo`` that
+a dispatch mode triggers at its first use (1.5 to 5 seconds, where the count itself takes a
+few hundredths of a second on one thread).
 """
 
 import math
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map
+
+from ..utils._torch import limit_threads
 
 aten = torch.ops.aten
 
@@ -69,17 +78,49 @@ def zero(*args, **kwargs):
     return 0
 
 
-# Operations FlopCounterMode counts by default, silenced unless a rule names them: a rule
-# states every cost it counts.
-_DEFAULT_COUNTED = (aten.convolution, aten.mm, aten.addmm, aten.bmm, aten.baddbmm)
+def _shape(value):
+    return value.shape if isinstance(value, torch.Tensor) else value
+
+
+def _count_dispatch(self, func, types, args=(), kwargs=None):
+    kwargs = kwargs or {}
+    packet = func._overloadpacket
+    if packet not in self.rule:
+        # A composite operation may hide a counted one: run its decomposition here.
+        with self:
+            result = func.decompose(*args, **kwargs)
+        if result is not NotImplemented:
+            return result
+    out = func(*args, **kwargs)
+    formula = self.rule.get(packet)
+    if formula is not None:
+        shapes, kw_shapes, out_shape = tree_map(_shape, (args, kwargs, out))
+        self.total += formula(*shapes, out_shape=out_shape, **kw_shapes)
+    return out
+
+
+# Torch wraps every mode's __torch_dispatch__ so that torch.compile skips it, and the
+# wrapper imports torch._dynamo (1.5 to 5 s) at its first call unless the function caches
+# its own skipped version; a count is never compiled, so the function is its own.
+setattr(_count_dispatch, "__dynamo_disable", _count_dispatch)  # noqa: B010
+
+
+class _OperationCounter(TorchDispatchMode):
+    """Adds up ``rule[op](*shapes, out_shape=...)`` over the aten operations that run."""
+
+    def __init__(self, rule):
+        super().__init__()
+        self.rule = rule
+        self.total = 0
+
+    __torch_dispatch__ = _count_dispatch
 
 
 def count_operations(module, input_shape, rule):
     """Run one forward pass of ``module`` on zeros and return its cost under ``rule``.
 
-    The module runs in eval mode without gradients (its training mode is restored), on the
-    device of its parameters: a network built on the ``meta`` device is counted without
-    computing anything.
+    The module runs in eval mode without gradients, on one thread (its training mode and the
+    thread setting are restored), on the device of its parameters.
 
     Parameters
     ----------
@@ -87,7 +128,8 @@ def count_operations(module, input_shape, rule):
     input_shape : tuple of int
         Shape of the input batch, e.g. ``(1, 3, 32, 32)``.
     rule : dict
-        ``{aten op packet: formula(*shapes, out_shape=...)}``.
+        ``{aten op packet: formula(*shapes, out_shape=...)}``; operations it does not name
+        count nothing.
 
     Returns
     -------
@@ -95,14 +137,13 @@ def count_operations(module, input_shape, rule):
     """
     parameter = next(module.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
-    inputs = torch.zeros(input_shape, device=device)
-    mapping = {op: zero for op in _DEFAULT_COUNTED}
-    mapping.update(rule)
+    counter = _OperationCounter(rule)
     was_training = module.training
     module.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=mapping) as counter:
-            module(inputs)
+        # One image through a small network: more threads only spin against each other.
+        with limit_threads(1), torch.no_grad(), counter:
+            module(torch.zeros(input_shape, device=device))
     finally:
         module.train(was_training)
-    return int(counter.get_total_flops())
+    return int(counter.total)

@@ -262,7 +262,42 @@ class NASBench101Network(nn.Module):
         -------
         logits : torch.Tensor of shape (batch, n_classes)
         """
+        if x.ndim != 4:
+            raise ValueError(
+                f"{type(self).__name__} expects a batch of shape (batch, {self._in_channels}, "
+                f"height, width), got {tuple(x.shape)}."
+            )
+        self.check_image_shape(tuple(x.shape[1:]))
         return self.classifier(self.stacks(self.stem(x)).mean(dim=(2, 3)))
+
+    def check_image_shape(self, shape):
+        """Refuse images the network cannot take, naming the shape it needs.
+
+        The network pools with TensorFlow's 'same' rule and takes images of any size; their
+        channels must be ``in_channels``. :meth:`forward` checks every batch.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(channels, height, width)`` of one image.
+
+        Raises
+        ------
+        ValueError
+            If the shape is not of 3 positive sizes with ``in_channels`` channels.
+
+        Examples
+        --------
+        >>> from sknar.nn import NASBench101Network
+        >>> cell = ([[0, 1], [0, 0]], ["input", "output"])
+        >>> NASBench101Network(cell, C=4, N=1).check_image_shape((3, 5, 5)) is None
+        True
+        """
+        if len(shape) != 3 or shape[0] != self._in_channels or min(shape) < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects images of shape ({self._in_channels}, height, "
+                f"width), got {tuple(shape)}."
+            )
 
     def count_flops(self, image_size=32):
         """FLOPs of one forward pass of one image, counted as the space counts them.

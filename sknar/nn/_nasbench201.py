@@ -218,8 +218,57 @@ class NASBench201Network(nn.Module):
         -------
         logits : torch.Tensor of shape (batch, n_classes)
         """
+        if x.ndim != 4:
+            raise ValueError(
+                f"{type(self).__name__} expects a batch of shape (batch, {self._in_channels}, "
+                f"height, width), got {tuple(x.shape)}."
+            )
+        self.check_image_shape(tuple(x.shape[1:]))
         features = self.lastact(self.cells(self.stem(x)))
         return self.classifier(features.mean(dim=(2, 3)))
+
+    def check_image_shape(self, shape):
+        """Refuse images the network cannot take, naming the shape it needs.
+
+        Each reduction block halves the sides and adds its two branches: sides that are not
+        multiples of 4 make them disagree deep inside the network (``The size of tensor a
+        (7) must match the size of tensor b (8)``). :meth:`forward` checks every batch;
+        this checks a shape without running anything.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(channels, height, width)`` of one image.
+
+        Raises
+        ------
+        ValueError
+            If the channels are not ``in_channels`` or a side is not a multiple of 4.
+
+        Examples
+        --------
+        >>> from sknar.nn import NASBench201Network
+        >>> network = NASBench201Network(["skip_connect"] * 6, C=2, N=1)
+        >>> network.check_image_shape((3, 28, 28)) is None
+        True
+        >>> try:
+        ...     network.check_image_shape((3, 30, 30))
+        ... except ValueError as error:
+        ...     print(str(error)[-31:])
+        e.g. 32x32 or 28x28; got 30x30.
+        """
+        if len(shape) != 3 or shape[0] != self._in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expects images of shape ({self._in_channels}, height, "
+                f"width), got {tuple(shape)}."
+            )
+        height, width = int(shape[1]), int(shape[2])
+        if height % 4 or width % 4 or not height or not width:
+            raise ValueError(
+                f"{type(self).__name__} expects images whose height and width are multiples "
+                f"of 4 (its two reduction blocks halve them), e.g. 32x32 or 28x28; got "
+                f"{height}x{width}."
+            )
 
     def count_flops(self, image_size=32):
         """Operations of one forward pass of one image, counted as NAS-Bench-201 counts them.

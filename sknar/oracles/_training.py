@@ -1,6 +1,8 @@
 """The training oracle: build an architecture's network, train it, return its accuracy."""
 
+import math
 import numbers
+import time
 
 import numpy as np
 import torch
@@ -9,7 +11,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, TensorDataset
 
 from ..nn import build_network
-from ..utils._torch import limit_threads
+from ..utils._torch import check_device, limit_threads
 
 __all__ = ["TrainingError", "TrainingOracle"]
 
@@ -29,6 +31,14 @@ class TrainingError(RuntimeError):
     >>> issubclass(TrainingError, RuntimeError)
     True
     """
+
+
+class _CallbackFailed(Exception):
+    """Carries an exception of a per-epoch callback out of the training unchanged."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 class TrainingOracle:
@@ -92,10 +102,12 @@ class TrainingOracle:
 
     Notes
     -----
-    A call raises :class:`TrainingError`, naming the architecture, when the loss stops being
-    finite or the device runs out of memory. The oracle pickles (with its data), so that a
-    parallel search can ship it to its workers. On a GPU, training is deterministic only as
-    far as cuDNN's kernels are.
+    The data are checked at construction: two training classes or more, no validation label
+    that the training split lacks, images the network can take (their size and channels),
+    a device that exists. A call raises :class:`TrainingError`, naming
+    the architecture, when the loss stops being finite or the device runs out of memory. The
+    oracle pickles (with its data), so that a parallel search can ship it to its workers. On
+    a GPU, training is deterministic only as far as cuDNN's kernels are.
 
     Examples
     --------
@@ -136,7 +148,7 @@ class TrainingOracle:
         self.learning_rate = _check_real(learning_rate, "learning_rate", low=0, low_open=True)
         self.momentum = _check_real(momentum, "momentum", low=0, high=1)
         self.weight_decay = _check_real(weight_decay, "weight_decay", low=0)
-        self.device = str(torch.device(device))
+        self.device = str(check_device(device))
         self.n_threads = None if n_threads is None else _check_int(n_threads, "n_threads")
         self.random_state = random_state
         self.verbose = verbose
@@ -153,32 +165,143 @@ class TrainingOracle:
         # Fail now, not in the middle of a search, if the space has no network or a network
         # parameter is wrong (built on the meta device: nothing is allocated).
         with torch.device("meta"):
-            build_network(space, space.sample(1, random_state=0)[0], **self._network_kwargs())
+            network = build_network(
+                space, space.sample(1, random_state=0)[0], **self._network_kwargs()
+            )
+        self._check_image_size(network)
+
+    def _check_image_size(self, network):
+        """Refuse images the network cannot take, before any training (nothing runs)."""
+        shape = _image_shape(self.train)
+        validation_shape = _image_shape(self.validation)
+        if validation_shape != shape:
+            raise ValueError(
+                f"the validation images are of shape {validation_shape}, the training images "
+                f"of shape {shape}: a network scores images of the size it was trained on."
+            )
+        check = getattr(network, "check_image_shape", None)
+        if check is None:
+            return
+        try:
+            check(shape)
+        except ValueError as exc:
+            raise ValueError(
+                f"the images of the train split do not fit the network: {exc}"
+            ) from None
 
     def _network_kwargs(self):
         return {**self.network_params, "in_channels": self.in_channels, "n_classes": self.n_classes}
 
-    def __call__(self, arch):
+    def __call__(self, arch, *, epochs=None, on_epoch=None):
         """Validation accuracy (a fraction) of ``arch``'s network trained on ``train``.
 
         Parameters
         ----------
         arch : architecture
             Any form the space accepts.
+        epochs : int or None, default=None
+            The fidelity: epochs of this training, over a cosine schedule of that length
+            (see :meth:`evaluate`). None trains the oracle's ``epochs``.
+        on_epoch : callable or None, default=None
+            ``on_epoch(epoch, accuracy)``, called after every epoch (counted from 1) with
+            the validation accuracy so far. An exception it raises stops the training and
+            propagates unchanged (a pruner stops an unpromising training this way).
 
         Returns
         -------
         accuracy : float
         """
-        return self.evaluate(self.train_network(arch), self.validation)
+        return self.evaluate(arch, epochs=epochs, on_epoch=on_epoch)["accuracy"]
 
-    def train_network(self, arch):
+    def evaluate(self, arch, data=None, *, epochs=None, on_epoch=None):
+        """Train ``arch``'s network and return its validation accuracy with its fidelity.
+
+        A fidelity is a whole training with a shorter schedule: ``epochs=12`` trains 12
+        epochs with the learning rate decayed to 0 by a cosine over those 12 epochs, as
+        NATS-Bench's 12-epoch runs are, not the first 12 epochs of the long schedule (whose
+        learning rate would still be high, its accuracy that of a network in mid-training).
+        A promotion to a higher fidelity trains afresh from the same seed: nothing is kept
+        between calls, so the oracle stays a pure function of ``(arch, epochs)`` that any
+        worker can evaluate, and a low fidelity costs its epochs once more at promotion.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+        data : None
+            Kept for the former use ``evaluate(network, data)``, the accuracy of a trained
+            network on a split: it still works, and :meth:`score` is its name now.
+        epochs : int or None, default=None
+            Epochs of this training (the fidelity); None trains the oracle's ``epochs``.
+        on_epoch : callable or None, default=None
+            ``on_epoch(epoch, accuracy)``, called after every epoch (counted from 1) with
+            the validation accuracy so far; the last call's accuracy is the result's. An
+            exception it raises stops the training and propagates unchanged. Without it, the
+            validation split is scored once, at the end.
+
+        Returns
+        -------
+        result : dict
+            ``"accuracy"`` (validation accuracy, a fraction), ``"epochs"`` (the fidelity it
+            was measured at) and ``"seconds"`` (wall time of the training and scoring).
+
+        Raises
+        ------
+        TrainingError
+            If the loss is not finite or the device runs out of memory.
+
+        Examples
+        --------
+        >>> from sknar.oracles import TrainingOracle, load_digits_split
+        >>> from sknar.spaces import NASBench201Space
+        >>> digits = load_digits_split()
+        >>> oracle = TrainingOracle(NASBench201Space(), digits.train, digits.validation,
+        ...                         network_params={"C": 4, "N": 1}, epochs=3)
+        >>> seen = []
+        >>> result = oracle.evaluate(["nor_conv_3x3"] * 6, epochs=2,
+        ...                          on_epoch=lambda epoch, acc: seen.append(epoch))
+        >>> result["epochs"], seen, result["accuracy"] == oracle(["nor_conv_3x3"] * 6, epochs=2)
+        (2, [1, 2], True)
+        """
+        if isinstance(arch, nn.Module):
+            if data is None:
+                raise ValueError("evaluate(network, data) needs the split to score.")
+            return self.score(arch, data)
+        if data is not None:
+            raise ValueError(
+                "evaluate(arch) trains the architecture and scores the validation split; "
+                "score a trained network on another split with score(network, data)."
+            )
+        epochs = self.epochs if epochs is None else _check_int(epochs, "epochs")
+        if on_epoch is not None and not callable(on_epoch):
+            raise ValueError(f"on_epoch must be callable or None, got {on_epoch!r}.")
+        start = time.perf_counter()
+        scores = []
+
+        def after_epoch(network, epoch):
+            scores.append(self.score(network, self.validation))
+            on_epoch(epoch, scores[-1])
+
+        network = self.train_network(
+            arch, epochs=epochs, after_epoch=None if on_epoch is None else after_epoch
+        )
+        accuracy = scores[-1] if scores else self.score(network, self.validation)
+        return {"accuracy": accuracy, "epochs": epochs, "seconds": time.perf_counter() - start}
+
+    def train_network(self, arch, *, epochs=None, after_epoch=None):
         """Build the network of ``arch`` and train it with the oracle's recipe.
 
         Parameters
         ----------
         arch : architecture
             Any form the space accepts.
+        epochs : int or None, default=None
+            Epochs of the training (its cosine schedule spans them); None trains the
+            oracle's ``epochs``.
+        after_epoch : callable or None, default=None
+            ``after_epoch(network, epoch)``, called after every epoch (counted from 1) with
+            the network in training; an exception it raises stops the training and
+            propagates unchanged.
 
         Returns
         -------
@@ -198,17 +321,20 @@ class TrainingOracle:
         >>> oracle = TrainingOracle(NASBench201Space(), digits.train, digits.validation,
         ...                         network_params={"C": 4, "N": 1}, epochs=1)
         >>> network = oracle.train_network(["nor_conv_1x1"] * 6)
-        >>> 0.0 <= oracle.evaluate(network, digits.test) <= 1.0
+        >>> 0.0 <= oracle.score(network, digits.test) <= 1.0
         True
         """
         arch = self.space.validate(arch)
+        epochs = self.epochs if epochs is None else _check_int(epochs, "epochs")
         seed = _training_seed(self.random_state)
         device = torch.device(self.device)
         try:
             with limit_threads(self.n_threads), torch.random.fork_rng(_cuda_devices(device)):
                 torch.manual_seed(seed)
                 network = build_network(self.space, arch, **self._network_kwargs())
-                self._fit(network.to(device), arch, seed)
+                self._fit(network.to(device), arch, seed, epochs, after_epoch)
+        except _CallbackFailed as failed:
+            error = failed.error
         except _OUT_OF_MEMORY as exc:
             raise TrainingError(
                 f"training architecture {arch!r} ran out of memory on {self.device}: {exc}"
@@ -219,9 +345,12 @@ class TrainingOracle:
             raise TrainingError(
                 f"training architecture {arch!r} ran out of memory on {self.device}: {exc}"
             ) from exc
-        return network.eval()
+        else:
+            return network.eval()
+        # Raised outside the handlers: the callback's exception as it was, with no context.
+        raise error
 
-    def _fit(self, network, arch, seed):
+    def _fit(self, network, arch, seed, epochs, after_epoch=None):
         batches = _training_batches(self.train, self.batch_size, seed)
         optimizer = torch.optim.SGD(
             network.parameters(),
@@ -230,11 +359,12 @@ class TrainingOracle:
             weight_decay=self.weight_decay,
             nesterov=self.momentum > 0,
         )
-        total_steps = self.epochs * len(batches)
+        # The schedule spans this training's epochs: a low fidelity is a short schedule.
+        total_steps = epochs * len(batches)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
         device = next(network.parameters()).device
         network.train()
-        for epoch in self._epochs(arch):
+        for epoch in self._epochs(arch, epochs):
             for step, (images, labels) in enumerate(batches):
                 images, labels = images.to(device), labels.to(device)
                 loss = nn.functional.cross_entropy(network(images), labels)
@@ -247,16 +377,24 @@ class TrainingOracle:
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
+            if after_epoch is not None:
+                try:
+                    after_epoch(network, epoch + 1)
+                except Exception as exc:
+                    # Carried past the out-of-memory translation of train_network.
+                    raise _CallbackFailed(exc) from None
+                finally:
+                    network.train()
 
-    def _epochs(self, arch):
-        epochs = range(self.epochs)
+    def _epochs(self, arch, epochs):
+        epochs = range(epochs)
         if not self.verbose:
             return epochs
         from tqdm.auto import tqdm
 
         return tqdm(epochs, desc=f"training {arch!r}"[:60], unit="epoch", leave=False)
 
-    def evaluate(self, network, data):
+    def score(self, network, data):
         """Accuracy (a fraction) of a network on a split.
 
         Parameters
@@ -270,7 +408,7 @@ class TrainingOracle:
         -------
         accuracy : float
         """
-        data = _check_split(data, "data")
+        data = data if isinstance(data, Dataset) else _check_split(data, "data")
         device = next(network.parameters()).device
         was_training = network.training
         network.eval()
@@ -285,12 +423,63 @@ class TrainingOracle:
             network.train(was_training)
         return correct / total
 
+    def describe(self):
+        """What makes this oracle's accuracies what they are, as a search journal records it.
+
+        The space, the network's parameters, the recipe, the seed and the data (as arrays,
+        which a journal records by shape and digest); not the device, the threads or the
+        progress bar, which change how a training runs, not what it measures. A journal
+        whose oracle is described otherwise belongs to another experiment.
+
+        Returns
+        -------
+        description : dict
+
+        Examples
+        --------
+        >>> from sknar.oracles import TrainingOracle, load_digits_split
+        >>> from sknar.spaces import NASBench201Space
+        >>> digits = load_digits_split()
+        >>> oracle = TrainingOracle(NASBench201Space(), digits.train, digits.validation,
+        ...                         network_params={"C": 4, "N": 1}, epochs=1)
+        >>> description = oracle.describe()
+        >>> description["epochs"], description["train"][0].shape
+        (1, (1077, 1, 8, 8))
+        """
+        random_state = self.random_state
+        if not (random_state is None or isinstance(random_state, numbers.Integral)):
+            random_state = type(random_state).__name__  # a generator: its state is not kept
+        return {
+            "space": self.space,
+            "network_params": self.network_params,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "in_channels": self.in_channels,
+            "n_classes": self.n_classes,
+            "random_state": random_state,
+            "train": _describe_split(self.train),
+            "validation": _describe_split(self.validation),
+        }
+
     def __repr__(self):
         return (
             f"TrainingOracle(space={self.space!r}, n_train={len(self.train)}, "
             f"n_validation={len(self.validation)}, epochs={self.epochs}, "
             f"network_params={self.network_params!r}, device={self.device!r})"
         )
+
+
+def _image_shape(data):
+    return tuple(torch.as_tensor(np.asarray(data[0][0])).shape)
+
+
+def _describe_split(data):
+    if isinstance(data, TensorDataset):
+        return tuple(tensor.numpy() for tensor in data.tensors)
+    return {"dataset": f"{type(data).__module__}.{type(data).__qualname__}", "length": len(data)}
 
 
 def _training_seed(random_state):
@@ -379,22 +568,50 @@ def _labels(data):
 
 
 def _check_n_classes(n_classes, train, validation):
-    labels = [_labels(train), _labels(validation)]
+    labels = {"train": _labels(train), "validation": _labels(validation)}
+    if labels["train"] is not None:
+        _check_classes_agree(labels["train"], labels["validation"])
     if n_classes is None:
-        if any(split is None for split in labels):
+        if any(split is None for split in labels.values()):
             raise ValueError(
                 "n_classes is required when a split is a torch Dataset (it cannot be read "
                 "from the labels without a pass over the data)."
             )
-        n_classes = int(max(split.max() for split in labels)) + 1
+        n_classes = int(labels["train"].max()) + 1
     n_classes = _check_int(n_classes, "n_classes")
-    for name, split in zip(("train", "validation"), labels):
+    for name, split in labels.items():
         if split is not None and (split.min() < 0 or split.max() >= n_classes):
             raise ValueError(
                 f"the labels of the {name} split must be in [0, {n_classes}), got labels "
                 f"from {int(split.min())} to {int(split.max())}."
             )
     return n_classes
+
+
+def _check_classes_agree(train_labels, validation_labels):
+    """Two classes or more to learn, and none to validate that training never shows."""
+    trained = torch.unique(train_labels)
+    if len(trained) < 2:
+        raise ValueError(
+            f"the train split holds a single class ({int(trained[0])}): a network trained "
+            "on it predicts that class and every architecture scores alike. Give training "
+            "images of two classes or more."
+        )
+    if validation_labels is None:
+        return
+    unseen = torch.unique(validation_labels)
+    unseen = unseen[~torch.isin(unseen, trained)]
+    if len(unseen):
+        raise ValueError(
+            f"the validation split holds labels the train split lacks: {_label_list(unseen)} "
+            f"(train labels: {_label_list(trained)}); a network cannot learn a class it "
+            "never sees. Are both splits labelled the same way?"
+        )
+
+
+def _label_list(labels, limit=12):
+    values = [int(label) for label in labels[:limit]]
+    return str(values)[:-1] + (", ...]" if len(labels) > limit else "]")
 
 
 def _check_int(value, name):
@@ -409,6 +626,8 @@ def _check_real(value, name, *, low=None, high=None, low_open=False):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}.")
     value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}.")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and value >= high
     if too_low or too_high:

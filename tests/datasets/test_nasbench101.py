@@ -307,3 +307,31 @@ def test_messages_quote_file_content_briefly(raw_records, tmp_path):
     with pytest.raises(ValueError, match=r"record 2: the hash \[") as info:
         load_nasbench101(_write(path, records), allow_subset=True)
     assert len(str(info.value)) < 400
+
+
+# --- the fidelities: validation accuracy after 4, 12, 36 and 108 epochs ----------------
+
+
+def test_validation_accuracy_of_every_budget_lines_up_with_the_cells(default_data, raw_records):
+    by_epochs = default_data.val_acc_by_epochs
+    assert sorted(by_epochs) == [4, 12, 36, 108]
+    for epochs, values in by_epochs.items():
+        assert values.shape == (20001,) and values.dtype == np.float64
+        np.testing.assert_array_equal(values, [r[f"val_acc_{epochs}"] for r in raw_records])
+    np.testing.assert_array_equal(by_epochs[108], default_data.y)
+    # a short training ranks below a long one on average: the files' budgets are not mixed up
+    means = [by_epochs[epochs].mean() for epochs in (4, 12, 36, 108)]
+    assert means == sorted(means)
+
+
+def test_budgets_some_records_lack_are_left_out(raw_records, raw_official, raw_nar, tmp_path):
+    records = [dict(r) for r in raw_records[:50]]
+    del records[7]["val_acc_4"]
+    data = load_nasbench101(_write(tmp_path / "r.json", records), allow_subset=True)
+    assert sorted(data.val_acc_by_epochs) == [12, 36, 108]
+    records[3]["val_acc_12"] = 1.5
+    with pytest.raises(ValueError, match=r"record 3, val_acc_12: accuracy 1.5 is not a finite"):
+        load_nasbench101(_write(tmp_path / "r.json", records), allow_subset=True)
+    official = load_nasbench101(require_data(OFFICIAL), allow_subset=True)
+    assert sorted(official.val_acc_by_epochs) == [108]
+    np.testing.assert_allclose(official.val_acc_by_epochs[108], official.y)

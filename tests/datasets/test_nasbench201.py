@@ -273,3 +273,87 @@ def test_nar_json_keys_are_benchmark_indices(tmp_path, keys, message):
 def test_allow_subset_must_be_a_bool():
     with pytest.raises(ValueError, match="allow_subset must be True or False, got 1"):
         load_nasbench201(allow_subset=1)
+
+
+# --- the 12-epoch schedule (the low fidelity of CIFAR-10) ------------------------------
+
+SHORT_FILE = "nasbench201/nats_tss_cifar10_12ep.csv"
+SHORT_HEADER = "ArchitectureString,CIFAR10ValidAccuracy12Epochs,CIFAR10TestAccuracy12Epochs"
+
+
+def test_12_epochs_line_up_with_the_main_file(cifar10):
+    from sknar.datasets import load_nasbench201_12_epochs
+
+    require_data(SHORT_FILE)
+    data = load_nasbench201_12_epochs()
+    assert data.archs == cifar10.archs and len(data.archs) == 15625
+    np.testing.assert_array_equal(data.y_200, cifar10.y)
+    np.testing.assert_array_equal(data.index, np.arange(15625))
+    assert data.y is data.y_valid_12
+    for values in (data.y_valid_12, data.y_test_12):
+        assert values.shape == (15625,) and values.dtype == np.float64
+        assert 0 <= values.min() and values.max() <= 100
+    # row 1 of the file, and what 12 epochs against 200 look like on average
+    assert data.y_valid_12[1] == pytest.approx(82.834, abs=1e-3)
+    assert data.y_test_12[1] == 88.22
+    assert data.y_test_12.mean() < data.y_200.mean()
+    assert np.corrcoef(data.y_valid_12, data.y_200)[0, 1] > 0.5
+    assert "12-epoch" in data.DESCR and SHORT_FILE in data.DESCR
+
+
+@pytest.fixture
+def short_files(tmp_path):
+    """A main file of two cells and a 12-epoch file of the same two."""
+    space = NASBench201Space()
+    main = tmp_path / "main.csv"
+    main.write_text(
+        HEADER
+        + "\n"
+        + "".join(
+            f"{90 - i},{70 - i},{40 - i},{arch},{space.isomorphism_key(arch)}\n"
+            for i, arch in enumerate((ARCH_A, ARCH_B))
+        )
+    )
+    short = tmp_path / "short.csv"
+    short.write_text(f"{SHORT_HEADER}\n{ARCH_A},63.5,69.5\n{ARCH_B},82.5,88.0\n")
+    return main, short
+
+
+def test_12_epochs_from_given_files_and_their_checks(short_files, tmp_path):
+    from sknar.datasets import load_nasbench201_12_epochs
+
+    main, short = short_files
+    data = load_nasbench201_12_epochs(path=short, main_path=main, allow_subset=True)
+    assert data.archs == [ARCH_A, ARCH_B]
+    np.testing.assert_array_equal(data.y_valid_12, [63.5, 82.5])
+    np.testing.assert_array_equal(data.y_test_12, [69.5, 88.0])
+    np.testing.assert_array_equal(data.y_200, [90, 89])
+    with pytest.raises(ValueError, match="holds 2 of the 15,625 NAS-Bench-201 cells"):
+        load_nasbench201_12_epochs(path=short, main_path=main)
+    bad = {
+        "swapped": (
+            f"{SHORT_HEADER}\n{ARCH_B},82.5,88.0\n{ARCH_A},63.5,69.5\n",
+            r"short.csv, line 2: cell .*nor_conv_3x3.* where the main file has .*avg_pool_3x3",
+        ),
+        "one row": (f"{SHORT_HEADER}\n{ARCH_A},63.5,69.5\n", "holds 1 cells, the main file 2"),
+        "three rows": (
+            f"{SHORT_HEADER}\n{ARCH_A},1,1\n{ARCH_B},1,1\n{ARCH_A},1,1\n",
+            "line 4: .* where the main file has no more rows",
+        ),
+        "no column": (
+            "ArchitectureString,CIFAR10ValidAccuracy12Epochs\n",
+            r"line 1: bad header, missing column\(s\) \['CIFAR10TestAccuracy12Epochs'\]",
+        ),
+        "a bad accuracy": (
+            f"{SHORT_HEADER}\n{ARCH_A},63.5,169.5\n{ARCH_B},82.5,88.0\n",
+            r"line 2, CIFAR10TestAccuracy12Epochs: accuracy 169.5 is not a finite percentage",
+        ),
+        "a short row": (f"{SHORT_HEADER}\n{ARCH_A},63.5\n", "line 2: expected 3 fields, got 2"),
+        "no rows": (f"{SHORT_HEADER}\n", "a header but no architectures"),
+    }
+    for content, message in bad.values():
+        short.write_text(content)
+        with pytest.raises(ValueError, match=message):
+            load_nasbench201_12_epochs(path=short, main_path=main, allow_subset=True)
+    with pytest.raises(FileNotFoundError, match="nats_tss_cifar10_12ep.csv was not found"):
+        load_nasbench201_12_epochs(data_home=tmp_path / "nothing")
