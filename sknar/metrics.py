@@ -13,6 +13,10 @@ Ties are treated the same way in every top-k metric:
   equal scores, the truly worst architectures of that block are taken, because the predictor
   did not commit to an order. The result never depends on the order of the samples, and a
   constant prediction scores as badly as the data allow.
+
+With several objectives (accuracy against FLOPs, parameters or latency), :func:`pareto_front`,
+:func:`non_dominated_ranks` and :func:`hypervolume` say which architectures trade them off best
+and how much of the trade-off a set of architectures covers.
 """
 
 import numbers
@@ -24,6 +28,7 @@ from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._pareto import hypervolume, non_dominated_ranks, pareto_front
 from .utils import Substitution, check_accuracies
 
 __all__ = [
@@ -40,6 +45,9 @@ __all__ = [
     "ndcg_at_10_scorer",
     "get_scorer",
     "get_scorer_names",
+    "pareto_front",
+    "non_dominated_ranks",
+    "hypervolume",
 ]
 
 
