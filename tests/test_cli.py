@@ -97,6 +97,14 @@ def test_top_level_names_load_on_first_use():
         sknar.Bogus  # noqa: B018
 
 
+def test_the_parser_offers_the_library_strategies_and_benchmarks():
+    from sknar.cli._parser import BENCHMARK_NAMES, STRATEGIES
+    from sknar.datasets import BENCHMARKS
+    from sknar.search import SEARCH_STRATEGIES
+
+    assert STRATEGIES == SEARCH_STRATEGIES and BENCHMARK_NAMES == tuple(BENCHMARKS)
+
+
 def _options_of(parser):
     return {flag for action in parser._actions for flag in action.option_strings}
 
@@ -195,7 +203,7 @@ def test_evaluate_reads_the_columns_the_model_was_fitted_on(fitted, capsys):
 
 
 def test_evaluate_scores_without_accuracies_equal_the_model_predictions(fitted, monkeypatch):
-    import sknar._progress
+    import sknar.cli._progress
 
     content = joblib.load(fitted["model"])
     expected = content["model"].predict(fitted["archs"])
@@ -208,7 +216,7 @@ def test_evaluate_scores_without_accuracies_equal_the_model_predictions(fitted, 
     assert "metrics" not in result
     np.testing.assert_array_equal([p["score"] for p in result["predictions"]], expected)
     # Chunks that cut the network's batches differently change scores by float rounding only.
-    monkeypatch.setattr(sknar._progress, "SCORE_CHUNK", 7)
+    monkeypatch.setattr(sknar.cli._progress, "SCORE_CHUNK", 7)
     assert main(["evaluate", str(unlabelled), "--model", str(fitted["model"]), "--output",
                  str(output), "--quiet"]) == EXIT_OK
     chunked = [p["score"] for p in json.loads(output.read_text())["predictions"]]
@@ -496,7 +504,7 @@ def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_p
 
 
 def test_format_table_aligns_columns():
-    from sknar._demo import format_table
+    from sknar.cli._demo import format_table
 
     lines = format_table(["name", "tau"], [["NARRanker", "0.812"], ["gb", "0.7"]]).splitlines()
     assert lines[0].index("tau") == lines[2].index("0.812") == lines[3].index("0.7")

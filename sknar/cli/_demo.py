@@ -8,14 +8,33 @@ results table and save a figure and ``results.json``.
 import time
 from pathlib import Path
 
-import numpy as np
+from ._checks import check_writable
+from ._common import load_benchmark_of
+from ._errors import EXIT_OK, reading
+from ._progress import Progress, score_in_chunks
 
-__all__ = ["run_demo"]
+__all__ = ["cmd_demo", "run_demo"]
 
-N_TRAIN = {"nasbench_graph": 200, "nasbench201": 200, "nasbench101": 424}
 MAX_EPOCHS = 40
 TOP_K = (50, 500)
 STRATEGIES = ("tier", "random")
+
+
+def cmd_demo(args):
+    """``sknar demo``: rank, compare, search, report, on one benchmark."""
+    from sknar.datasets import BENCHMARKS, split_benchmark
+
+    progress = Progress(args.quiet)
+    check_writable(args.output, "--output", folder=True)
+    progress(f"loading {args.benchmark}" + (f" ({args.dataset})" if args.dataset else ""))
+    data = load_benchmark_of(args)
+    progress(f"{len(data.archs)} architectures; target: {data.get('target_name', 'y')}")
+    n_train = args.n_train or BENCHMARKS[args.benchmark].demo_n_train
+    with reading(f"--n-train {n_train}"):
+        split_benchmark(len(data.archs), n_train)
+    run_demo(data, n_train=n_train, budget=args.budget, max_epochs=args.max_epochs or MAX_EPOCHS,
+             seed=args.seed, output=args.output, progress=progress)
+    return EXIT_OK
 
 
 def compare_rankers(data, n_train, max_epochs, seed, progress):
@@ -23,19 +42,18 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.pipeline import make_pipeline
 
-    from ._progress import score_in_chunks
-    from ._strategies import nar_pipeline
-    from .datasets import split_benchmark
-    from .encoding import AdjacencyOneHotEncoder
-    from .metrics import ranking_report
+    from sknar.datasets import split_benchmark
+    from sknar.encoding import AdjacencyOneHotEncoder
+    from sknar.metrics import ranking_report
+    from sknar.ranker import make_nar_pipeline
 
     train, test = split_benchmark(len(data.archs), n_train, random_state=seed)
     archs_train = [data.archs[i] for i in train]
     archs_test = [data.archs[i] for i in test]
     y_train, y_test = data.y[train], data.y[test]
     models = {
-        "NARRanker": nar_pipeline(
-            data.space, data.cost_dataset, max_epochs=max_epochs, random_state=seed,
+        "NARRanker": make_nar_pipeline(
+            data.space, dataset=data.cost_dataset, max_epochs=max_epochs, random_state=seed,
             verbose=progress.verbose,
         ),
         "gradient boosting (one-hot)": make_pipeline(
@@ -62,6 +80,7 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
 def save_figure(path, curves, best_possible, y_test, scores, title):
     """Best-so-far against oracle calls, and predicted against true rank, side by side."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -162,8 +181,11 @@ def run_demo(data, *, n_train, max_epochs, budget, seed, output, progress):
     -------
     summary : dict
     """
-    from ._strategies import search_benchmark, search_summary
-    from .utils import write_json
+    import numpy as np
+
+    from sknar.utils import write_json
+
+    from ._searches import search_benchmark, search_summary
 
     start = time.perf_counter()
     rankers, y_test = compare_rankers(data, n_train, max_epochs, seed, progress)
