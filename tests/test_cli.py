@@ -129,6 +129,19 @@ def test_budget_must_be_positive(capsys):
     assert "at least 1" in err
 
 
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_n_jobs_is_checked_when_the_command_line_is_read(value, capsys):
+    status, _, err = _run(["search", "--n-jobs", value, "--strategy", "random"], capsys)
+    assert status == EXIT_USAGE
+    assert "argument --n-jobs" in err and "Parallel" not in err
+
+
+def test_n_jobs_counts_negative_values_from_the_cpus_as_joblib_does():
+    from sknar.cli._checks import n_jobs
+
+    assert n_jobs("-1") == -1 and n_jobs("-2") == -2 and n_jobs("3") == 3
+
+
 def test_quiet_and_verbose_exclude_each_other(tmp_path, capsys):
     status, _, err = _run(["fit", "t.csv", "--space", "nasbench201", "--model", "m.joblib",
                            "--quiet", "--verbose"], capsys)
@@ -424,6 +437,16 @@ def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsy
     assert status == EXIT_INPUT_ERROR
     assert "nats_tss_test_acc_200ep.csv" in err and str(tmp_path) in err
     assert "Traceback" not in err
+    # The command line's flag, not the Python API's parameter.
+    assert "pass --data" in err and "path=" not in err
+
+
+@pytest.mark.parametrize("benchmark", ["nasbench101", "nasbench_graph"])
+def test_every_missing_benchmark_points_to_the_data_flag(benchmark, tmp_path, capsys):
+    status, _, err = _run(["search", "--benchmark", benchmark, "--data", str(tmp_path),
+                           "--strategy", "random", "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "--data" in err and "path=" not in err
 
 
 def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, capsys):
@@ -441,6 +464,48 @@ def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, ca
     status, _, err = _run([*argv[:-5], "--seed", "3", "--journal", str(journal), "--quiet"],
                           capsys)
     assert status == EXIT_INPUT_ERROR and err.count("\n") == 1 and "seed" in err
+
+
+def _same_file_spellings(tmp_path):
+    """Pairs of spellings of one journal file: the same path, another spelling, a symbolic
+    link, a hard link."""
+    (tmp_path / "sub").mkdir()
+    journal = tmp_path / "j.jsonl"
+    journal.write_text("")
+    (tmp_path / "link.jsonl").symlink_to(journal)
+    os.link(journal, tmp_path / "hard.jsonl")
+    return {
+        "same path": (journal, journal),
+        "another spelling": (journal, tmp_path / "sub" / ".." / "j.jsonl"),
+        "symbolic link": (journal, tmp_path / "link.jsonl"),
+        "hard link": (journal, tmp_path / "hard.jsonl"),
+        "not yet written": (tmp_path / "new.jsonl", tmp_path / "sub" / ".." / "new.jsonl"),
+    }
+
+
+@pytest.mark.parametrize(
+    "spelling", ["same path", "another spelling", "symbolic link", "hard link", "not yet written"]
+)
+def test_journal_and_output_in_one_file_are_refused_before_anything_runs(
+    spelling, tmp_path, capsys
+):
+    journal, output = _same_file_spellings(tmp_path)[spelling]
+    before = journal.read_bytes() if journal.exists() else None
+    status, _, err = _run(["search", "--strategy", "random", "--budget", "5", "--journal",
+                           str(journal), "--output", str(output), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "are the same file" in err and "--journal" in err and "--output" in err
+    assert (journal.read_bytes() if journal.exists() else None) == before
+
+
+def test_a_binary_journal_is_refused_naming_the_file(tmp_path, capsys):
+    journal = tmp_path / "picture.png"
+    journal.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    status, _, err = _run(["search", "--strategy", "random", "--budget", "5", "--journal",
+                           str(journal), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert f"--journal {journal}: not a journal" in err and "0x89" in err
+    assert journal.read_bytes()[:4] == b"\x89PNG"  # left as it was
 
 
 def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
@@ -463,6 +528,10 @@ def test_search_trains_networks_on_digits(tmp_path, capsys):
     assert 0.0 <= result["test_accuracy"] <= 1.0
     assert all(0.0 <= query["value"] <= 1.0 for query in result["history"])
     assert "2/2" in err
+    # The last line tells the found cell's held-out test accuracy, not only its validation.
+    last = err.strip().splitlines()[-1]
+    assert f"validation accuracy {result['best_value']:.4f}" in last
+    assert f"held-out test accuracy {result['test_accuracy']:.4f}" in last
 
 
 def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_path):
@@ -511,6 +580,29 @@ def test_format_table_aligns_columns():
     assert set(lines[1].replace(" ", "")) == {"-"}
 
 
+def _demo_summary(precision_at_50):
+    from sknar.cli._demo import top_k_facts
+
+    y_test = np.linspace(0.5, 0.8, 1000)
+    ranking = {"NARRanker": {"kendall_tau": 0.4, "precision_at_50": precision_at_50,
+                             "precision_at_500": 0.6, "fit_seconds": 1.0}}
+    search = {"tier": {"budget": 25, "best_value": 0.8, "wall_seconds": 1.0}}
+    return {"benchmark": "b", "dataset": "d", "n_architectures": 1200, "n_train": 200,
+            "ranking": ranking, "search": search, "target": None, "best_in_benchmark": 0.8,
+            "top_k": top_k_facts(y_test)}
+
+
+def test_demo_says_why_a_precision_of_zero_can_be_right():
+    from sknar.cli._demo import format_report
+
+    text = " ".join(format_report(_demo_summary(0.0), 1000).split())
+    assert "0.00 (0/50)" in text and "0.60 (300/500)" in text
+    # The true top 50 are 5 % of the 1000 test architectures: chance finds 2.5 of them.
+    assert "the best 5 % of them" in text and "finds 2.5 of them on average" in text
+    assert "0.00 at k=50 (none found) is near chance" in text
+    assert "near chance" not in " ".join(format_report(_demo_summary(0.1), 1000).split())
+
+
 @pytest.mark.slow  # the whole demo: ranks all 26,006 held-out architectures twice
 def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     status, out, err = _run(
@@ -527,6 +619,9 @@ def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     assert set(summary["ranking"]) == {"NARRanker", "gradient boosting (one-hot)"}
     for result in summary["ranking"].values():
         assert -1 <= result["kendall_tau"] <= 1 and "precision_at_50" in result
+    assert "precision@k: the share of the 26146 held-out architectures' true top k" in " ".join(
+        out.split()
+    )
     for name, search in summary["search"].items():
         assert search["n_queries"] == 25, name
         assert search["best_value"] <= summary["best_in_benchmark"]

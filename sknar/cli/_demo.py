@@ -5,6 +5,7 @@ architecture with both, run tier search and random search with the same budget, 
 results table and save a figure and ``results.json``.
 """
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = ["cmd_demo", "run_demo"]
 
 MAX_EPOCHS = 40
 TOP_K = (50, 500)
+WIDTH = 95
 STRATEGIES = ("tier", "random")
 
 
@@ -120,17 +122,61 @@ def format_table(header, rows):
     return "\n".join(line.rstrip() for line in lines)
 
 
+def top_k_facts(y_test, ks=TOP_K):
+    """What precision@k can be on this test set: for each k, the share ``k / n`` of the test
+    set that the true top k are, which is also the precision a random order scores on average
+    (each of its k picks is a true top-k member with probability k / n), and the accuracies of
+    the best and the k-th best."""
+    import numpy as np
+
+    ordered = np.sort(np.asarray(y_test, dtype=float))[::-1]
+    return {
+        str(k): {"share": k / len(ordered), "best": float(ordered[0]),
+                 "kth_best": float(ordered[k - 1])}
+        for k in ks if k <= len(ordered)
+    }
+
+
+def _precision_cell(precision, k):
+    return f"{precision:.2f} ({round(precision * k)}/{k})"
+
+
 def _ranking_rows(ranking):
     header = ["ranker", "Kendall tau", *(f"precision@{k}" for k in TOP_K), "fit (s)"]
     rows = [
         [
             name, f"{result['kendall_tau']:.3f}",
-            *(f"{result[f'precision_at_{k}']:.2f}" for k in TOP_K),
+            *(_precision_cell(result[f"precision_at_{k}"], k) for k in TOP_K),
             f"{result['fit_seconds']:.1f}",
         ]
         for name, result in ranking.items()
     ]
     return header, rows
+
+
+def precision_note(summary, n_test):
+    """Why precision@k may be 0 (or near it) for a ranker that orders the set well."""
+    facts = summary["top_k"]
+    if not facts:
+        return ""
+    k = min(facts, key=int)
+    fact = facts[k]
+    zero = any(result.get(f"precision_at_{k}") == 0 for result in summary["ranking"].values())
+    lines = [
+        f"precision@k: the share of the {n_test} held-out architectures' true top k that the "
+        "ranker puts in its own top k (found/k).",
+        f"The true top {k} are the best {100 * fact['share']:.2g} % of them, "
+        f"{fact['best'] - fact['kth_best']:.4f} apart ({fact['best']:.4f} to "
+        f"{fact['kth_best']:.4f}); a random order finds {int(k) * fact['share']:.2g} of them "
+        f"on average (precision {fact['share']:.3f}).",
+    ]
+    if zero:
+        lines.append(
+            f"So 0.00 at k={k} (none found) is near chance, and a common score for a ranker "
+            f"trained on {summary['n_train']} architectures even when its order of the whole "
+            "set is good (Kendall tau); the larger k and the searches below say more."
+        )
+    return textwrap.fill(" ".join(lines), width=WIDTH)
 
 
 def _search_rows(searches):
@@ -155,6 +201,7 @@ def format_report(summary, n_test):
             f"architectures, trained on {summary['n_train']}, tested on the other {n_test}",
             "",
             format_table(*_ranking_rows(summary["ranking"])),
+            precision_note(summary, n_test),
             "",
             format_table(*_search_rows(summary["search"])),
             f"(best {summary['target'] or 'accuracy'} in the whole benchmark: "
@@ -214,6 +261,7 @@ def run_demo(data, *, n_train, max_epochs, budget, seed, output, progress):
         "n_train": n_train,
         "max_epochs": max_epochs,
         "best_in_benchmark": float(np.max(data.y)),
+        "top_k": top_k_facts(y_test),
         "ranking": {
             name: {key: value for key, value in result.items() if key != "scores"}
             for name, result in rankers.items()
