@@ -518,6 +518,68 @@ def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
     assert histories[0] == histories[1]
 
 
+class _Lines(list):
+    """A logging handler that keeps the messages it is given."""
+
+    level = 0
+
+    def handle(self, record):
+        self.append(record.getMessage())
+
+
+@pytest.fixture
+def dask_cluster():
+    """A two-process dask cluster, closed so that no worker has to be killed."""
+    import logging
+
+    distributed = pytest.importorskip("dask.distributed")
+    messages = _Lines()
+    logger = logging.getLogger("distributed")
+    logger.addHandler(messages)
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        yield cluster, client
+    finally:
+        client.close()
+        # A worker that has loaded torch (sknar.oracles imports it) takes seconds to exit on
+        # a busy machine, more than the 4 s LocalCluster.close waits before killing it.
+        for nanny in list(cluster.workers.values()):
+            cluster.sync(nanny.close, timeout=60)
+        cluster.close()
+        logger.removeHandler(messages)
+    assert not [line for line in messages if "still alive" in line], messages
+
+
+def test_search_runs_its_evaluations_on_a_dask_cluster(dask_cluster, tmp_path, capsys):
+    from dask.distributed import get_task_stream
+
+    cluster, client = dask_cluster
+    workers = set(client.scheduler_info()["workers"])
+    argv = ["search", "--strategy", "random", "--budget", "6", "--seed", "4"]
+    with get_task_stream(client) as tasks:
+        status, _, err = _run([*argv, "--scheduler", cluster.scheduler_address, "--output",
+                               str(tmp_path / "dask.json")], capsys)
+    assert status == EXIT_OK, err
+    assert f"evaluating on the dask cluster at {cluster.scheduler_address} (2 workers)" in err
+    evaluations = [task for task in tasks.data if "evaluate" in str(task["key"])]
+    assert len(evaluations) == 6 and {task["worker"] for task in evaluations} <= workers
+    result = json.loads((tmp_path / "dask.json").read_text())
+    assert result["n_queries"] == 6 and result["n_failed"] == 0
+    # The same queries and values as the search run here.
+    assert main([*argv, "--quiet", "--output", str(tmp_path / "here.json")]) == EXIT_OK
+    assert result["history"] == json.loads((tmp_path / "here.json").read_text())["history"]
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_it(capsys):
+    pytest.importorskip("dask.distributed")
+    status, _, err = _run(["search", "--strategy", "random", "--scheduler",
+                           "tcp://127.0.0.1:9", "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect" in err
+
+
 def test_search_trains_networks_on_digits(tmp_path, capsys):
     output = tmp_path / "digits.json"
     status, _, err = _run(["search", "--train", "digits", "--strategy", "random", "--budget",
