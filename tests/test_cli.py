@@ -508,6 +508,22 @@ def test_a_binary_journal_is_refused_naming_the_file(tmp_path, capsys):
     assert journal.read_bytes()[:4] == b"\x89PNG"  # left as it was
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the library's searchers say what a journal resumed once the search core of issue "
+    "21 lands; the command line passes its verbosity on (remove this mark then)",
+)
+def test_a_resumed_search_says_what_it_resumed(tmp_path, capsys):
+    journal = tmp_path / "j.jsonl"
+    argv = ["search", "--strategy", "random", "--seed", "2", "--journal", str(journal),
+            "--output", str(tmp_path / "s.json")]
+    assert main([*argv, "--budget", "4", "--quiet"]) == EXIT_OK
+    status, _, err = _run([*argv, "--budget", "6"], capsys)
+    assert status == EXIT_OK, err
+    assert f"resumed 4 evaluations from {journal} (4 ok, 0 failed); 2 to go" in err
+    assert json.loads((tmp_path / "s.json").read_text())["n_queries"] == 6
+
+
 def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
     histories = []
     for n_jobs in ("1", "2"):
@@ -525,6 +541,10 @@ class _Lines(list):
 
     def handle(self, record):
         self.append(record.getMessage())
+
+
+def _sorted_queries(history):
+    return sorted(json.dumps(query, sort_keys=True) for query in history)
 
 
 @pytest.fixture
@@ -567,9 +587,11 @@ def test_search_runs_its_evaluations_on_a_dask_cluster(dask_cluster, tmp_path, c
     assert len(evaluations) == 6 and {task["worker"] for task in evaluations} <= workers
     result = json.loads((tmp_path / "dask.json").read_text())
     assert result["n_queries"] == 6 and result["n_failed"] == 0
-    # The same queries and values as the search run here.
+    # The same queries and values as the search run here (random search's draws do not
+    # depend on the values; evaluations finishing in another order may be told in it).
     assert main([*argv, "--quiet", "--output", str(tmp_path / "here.json")]) == EXIT_OK
-    assert result["history"] == json.loads((tmp_path / "here.json").read_text())["history"]
+    here = json.loads((tmp_path / "here.json").read_text())["history"]
+    assert _sorted_queries(result["history"]) == _sorted_queries(here)
 
 
 def test_an_unreachable_scheduler_is_one_line_naming_it(capsys):
