@@ -17,9 +17,20 @@ def ranker_params(args, progress):
     return {**params, "random_state": args.seed, "verbose": verbose}
 
 
+# The loaders' words for the Python API, and the command line's.
+_FLAG_WORDS = (
+    (r"\bpass path=", "pass --data"),
+    (r"\bthe data_home argument\b", "--data"),
+    (r"<data_home>", "<data folder>"),
+)
+
+
 def _in_flags(message):
-    """A loader's message in the command line's words: its ``path=`` is ``--data`` here."""
-    return re.sub(r"\bpass path=", "pass --data", message)
+    """A loader's message in the command line's words: its ``path=`` and ``data_home`` are
+    ``--data`` here."""
+    for api, flag in _FLAG_WORDS:
+        message = re.sub(api, flag, message)
+    return message
 
 
 def load_benchmark_of(args):

@@ -77,17 +77,16 @@ def _run_search(args, progress, run_options):
 def _last_line(summary, result, where):
     """What the search found, in one line: the selection metric, and the held-out test
     accuracy of the found architecture where there is one."""
+    counts = f"after {result.n_queries} queries ({result.n_failed} failed)"
     if summary["best_value"] is None:
-        found = "nothing"
-    elif "test_accuracy" in where:
-        found = (f"validation accuracy {summary['best_value']:.4f}, held-out test accuracy "
-                 f"{where['test_accuracy']:.4f}")
-    elif summary["best_report_value"] is not None:
-        report = summary["best_report_value"]
-        found = f"{summary['best_value']:.4f} (its test accuracy {report:.4f})"
-    else:
-        found = f"{summary['best_value']:.4f}"
-    return f"best {found} after {result.n_queries} queries ({result.n_failed} failed)"
+        return f"nothing found {counts}"
+    if "test_accuracy" in where:
+        return (f"best validation accuracy {summary['best_value']:.4f} {counts}; held-out test "
+                f"accuracy of the found cell {where['test_accuracy']:.4f}")
+    found = f"best {summary['best_value']:.4f} {counts}"
+    if summary["best_report_value"] is not None:
+        found += f"; its test accuracy {summary['best_report_value']:.4f}"
+    return found
 
 
 def cmd_search(args):
