@@ -674,27 +674,34 @@ def test_format_table_aligns_columns():
     assert set(lines[1].replace(" ", "")) == {"-"}
 
 
-def _demo_summary(precision_at_50):
+def _demo_summary(precision_at_50, n_test):
     from sknar.cli._demo import top_k_facts
 
-    y_test = np.linspace(0.5, 0.8, 1000)
+    y_test = np.linspace(0.5, 0.8, n_test)
     ranking = {"NARRanker": {"kendall_tau": 0.4, "precision_at_50": precision_at_50,
                              "precision_at_500": 0.6, "fit_seconds": 1.0}}
     search = {"tier": {"budget": 25, "best_value": 0.8, "wall_seconds": 1.0}}
-    return {"benchmark": "b", "dataset": "d", "n_architectures": 1200, "n_train": 200,
+    return {"benchmark": "b", "dataset": "d", "n_architectures": n_test + 200, "n_train": 200,
             "ranking": ranking, "search": search, "target": None, "best_in_benchmark": 0.8,
             "top_k": top_k_facts(y_test)}
 
 
-def test_demo_says_why_a_precision_of_zero_can_be_right():
+def _report(precision_at_50, n_test):
     from sknar.cli._demo import format_report
 
-    text = " ".join(format_report(_demo_summary(0.0), 1000).split())
+    return " ".join(format_report(_demo_summary(precision_at_50, n_test), n_test).split())
+
+
+def test_demo_says_why_a_precision_of_zero_can_be_right():
+    text = _report(0.0, 26000)
     assert "0.00 (0/50)" in text and "0.60 (300/500)" in text
-    # The true top 50 are 5 % of the 1000 test architectures: chance finds 2.5 of them.
-    assert "the best 5 % of them" in text and "finds 2.5 of them on average" in text
+    # The true top 50 are 0.19 % of 26,000 test architectures: chance finds 0.096 of them.
+    assert "the best 0.19 % of them" in text and "finds 0.096 of them on average" in text
     assert "0.00 at k=50 (none found) is near chance" in text
-    assert "near chance" not in " ".join(format_report(_demo_summary(0.1), 1000).split())
+    assert "chance" not in _report(0.1, 26000).split("on average")[1]
+    # Where chance finds 2.5 of the top 50 (5 % of 1000), finding none is no luck.
+    text = _report(0.0, 1000)
+    assert "finds 2.5 of them on average" in text and "is below chance" in text
 
 
 @pytest.mark.slow  # the whole demo: ranks all 26,006 held-out architectures twice

@@ -19,6 +19,9 @@ __all__ = ["cmd_demo", "run_demo"]
 MAX_EPOCHS = 40
 TOP_K = (50, 500)
 WIDTH = 95
+# Where a random order's precision@k is at most this, finding none of the top k is no sign
+# of a bad ranker: it is what chance gives most of the time.
+CHANCE_NEAR_ZERO = 0.01
 STRATEGIES = ("tier", "random")
 
 
@@ -170,11 +173,16 @@ def precision_note(summary, n_test):
         f"{fact['kth_best']:.4f}); a random order finds {int(k) * fact['share']:.2g} of them "
         f"on average (precision {fact['share']:.3f}).",
     ]
-    if zero:
+    if zero and fact["share"] <= CHANCE_NEAR_ZERO:
         lines.append(
             f"So 0.00 at k={k} (none found) is near chance, and a common score for a ranker "
             f"trained on {summary['n_train']} architectures even when its order of the whole "
             "set is good (Kendall tau); the larger k and the searches below say more."
+        )
+    elif zero:
+        lines.append(
+            f"0.00 at k={k} (none found) is below chance: the ranker misses the very top of "
+            "this test set, whatever its Kendall tau; the larger k says more."
         )
     return textwrap.fill(" ".join(lines), width=WIDTH)
 
