@@ -94,9 +94,14 @@ def check_distinct_files(**flags):
         for other, other_path in given[i + 1:]:
             if _same_file(path, other_path):
                 raise ValueError(
-                    f"--{name.replace('_', '-')} {path} and --{other.replace('_', '-')} "
-                    f"{other_path} are the same file: give each its own"
+                    f"{_flag(name)} {path} and {_flag(other)} {other_path} are the same file: "
+                    "give each its own"
                 )
+
+
+def _flag(name):
+    """``--name``, or the word ``input`` for the positional argument."""
+    return name if name == "input" else "--" + name.replace("_", "-")
 
 
 def check_fields(arch_field, target_field):

@@ -1,6 +1,6 @@
 """``sknar evaluate``: score a table with a saved model; metrics when accuracies are given."""
 
-from ._checks import check_fields, check_writable
+from ._checks import check_distinct_files, check_fields, check_writable
 from ._errors import EXIT_OK, CLIError, reading
 from ._model_file import load_model, model_space
 from ._progress import Progress, score_in_chunks
@@ -17,6 +17,7 @@ def cmd_evaluate(args):
     progress = Progress(args.quiet)
     check_fields(args.arch_field, args.target_field)
     check_writable(args.output, "--output")
+    check_distinct_files(input=args.input, model=args.model, output=args.output)
     fitted = load_model(args.model)
     model, space = fitted["model"], model_space(fitted["model"])
     if space is None:

@@ -33,7 +33,7 @@ def cmd_fit(args):
     check_device(args.device)
     for path, flag in ((args.model, "--model"), (args.output, "--output")):
         check_writable(path, flag)
-    check_distinct_files(model=args.model, output=args.output)
+    check_distinct_files(input=args.input, model=args.model, output=args.output)
     if args.verbose and args.output == "-":
         raise CLIError("--verbose prints its epoch table on stdout: give --output a file")
     with reading(args.input):

@@ -101,7 +101,7 @@ def cmd_search(args):
     check_device(args.device)
     for path, flag in ((args.output, "--output"), (args.journal, "--journal")):
         check_writable(path, flag)
-    check_distinct_files(journal=args.journal, output=args.output)
+    check_distinct_files(data=args.data, journal=args.journal, output=args.output)
     check_journal_is_text(args.journal)
     if not args.train:
         sized_for_budget(args.strategy, args.budget)
