@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sknar.datasets import split_benchmark
+from sknar.datasets import BENCHMARKS, split_benchmark
 from sknar.metrics import ranking_report
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -46,7 +46,7 @@ def ensure_data_home():
 
 # --- benchmarks ---------------------------------------------------------------------------
 
-NB201_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+NB201_DATASETS = BENCHMARKS["nasbench201"].datasets
 NB201_OPTIMA = {"cifar10": 94.373, "cifar100": 73.513, "ImageNet16-120": 47.311}
 BENCHMARK_LABELS = {
     "nb201-cifar10": "NB201 CIFAR-10",
@@ -58,9 +58,6 @@ BENCHMARK_LABELS = {
 }
 
 
-# The suites' short keys: "<prefix>-<dataset>" or a bare benchmark name.
-_BENCHMARK_OF_PREFIX = {"nb201": "nasbench201", "nb101": "nasbench101", "graph": "nasbench_graph"}
-
 
 @functools.lru_cache(maxsize=8)
 def load_benchmark(key):
@@ -69,7 +66,9 @@ def load_benchmark(key):
     Parameters
     ----------
     key : str
-        ``"nb201-<dataset>"``, ``"nb101"`` or ``"graph-<dataset>"``.
+        ``"<short name>-<dataset>"`` or ``"<short name>"`` with the ``short_name`` of a
+        :data:`sknar.datasets.BENCHMARKS` entry: ``"nb201-cifar10"``, ``"nb101"``,
+        ``"graph-cora"``, ...
 
     Returns
     -------
@@ -82,10 +81,12 @@ def load_benchmark(key):
     from sknar.datasets import load_benchmark as load
 
     ensure_data_home()
+    # The suites' keys are "<short name>-<dataset>", or the short name alone.
     prefix, _, dataset = key.partition("-")
-    if prefix not in _BENCHMARK_OF_PREFIX:
+    named = [name for name, benchmark in BENCHMARKS.items() if benchmark.short_name == prefix]
+    if not named:
         raise ValueError(f"unknown benchmark {key!r}; expected one of {list(BENCHMARK_LABELS)}")
-    data = load(_BENCHMARK_OF_PREFIX[prefix], dataset or None)
+    data = load(named[0], dataset or None)
     data["key"] = key
     return data
 

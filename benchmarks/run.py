@@ -14,8 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
-from sknar._progress import progress_bar
-from sknar.utils import write_json
+from sknar.utils import progress_bar, write_json
 
 from . import _common as common
 from ._suites import SUITES

@@ -101,6 +101,6 @@ plt.show()
 # the network the search measured; the test split scores it.
 for name, result in results.items():
     network = oracle.train_network(result.best_arch)
-    test_accuracy = oracle.evaluate(network, digits.test)
+    test_accuracy = oracle.score(network, digits.test)
     print(f"{name:14s} {result.best_arch}")
     print(f"{'':14s} validation {result.best_value:.4f}, held-out test {test_accuracy:.4f}")

@@ -166,3 +166,59 @@ def test_search_records_keep_the_best_so_far_curve_compactly():
     record = {"n_queries": 6, "improvements": points}
     np.testing.assert_array_equal(search.best_so_far(record), np.maximum.accumulate(values))
     assert search._best_at(record, 2) == 3.0 and search._best_at(record, 7) is None
+
+
+# --- what the suites take from the library ------------------------------------------------
+
+
+def test_the_suites_import_no_private_module_of_the_library():
+    import re
+
+    private = re.compile(r"\bsknar(\.\w+)*\._(?!version\b)\w+")
+    offenders = [
+        f"{path.relative_to(common.REPO_ROOT)}:{number}: {line.strip()}"
+        for path in sorted(common.BENCH_DIR.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if private.search(line)
+    ]
+    assert not offenders, offenders
+
+
+def test_one_registry_describes_each_benchmark():
+    from sknar.cli._parser import BENCHMARK_NAMES
+    from sknar.datasets import BENCHMARKS
+
+    assert tuple(BENCHMARKS) == BENCHMARK_NAMES  # the command line's choices
+    for name, benchmark in BENCHMARKS.items():
+        assert benchmark.name == name and benchmark.datasets
+        assert benchmark.make_space().name  # a fresh space of the benchmark
+        assert benchmark.check_dataset(None) == benchmark.datasets[0]
+    # the suites' keys are the registry's short names
+    assert {key.partition("-")[0] for key in common.BENCHMARK_LABELS} == {
+        benchmark.short_name for benchmark in BENCHMARKS.values()
+    }
+    assert common.NB201_DATASETS == ("cifar10", "cifar100", "ImageNet16-120")
+    assert BENCHMARKS["nasbench201"].network_class().__name__ == "NASBench201Network"
+    with pytest.raises(ValueError, match="no network for NAS-Bench-Graph"):
+        BENCHMARKS["nasbench_graph"].network_class()
+    with pytest.raises(TypeError):
+        BENCHMARKS["bogus"] = BENCHMARKS["nasbench201"]  # read-only
+
+
+def test_make_searcher_builds_each_strategy_and_leaves_a_given_sampler_alone():
+    from sknar.sampler import TierSampler
+    from sknar.search import SEARCH_STRATEGIES, make_searcher
+    from sknar.spaces import NASBench201Space
+
+    space = NASBench201Space()
+    kinds = {name: type(make_searcher(name, space, random_state=0)).__name__
+             for name in SEARCH_STRATEGIES}
+    assert kinds == {"tier": "TierSearch", "random": "RandomSearch",
+                     "evolution": "RegularizedEvolution"}
+    sampler = TierSampler(space, noise=0.1)
+    searcher = make_searcher("tier", space, sampler=sampler, noise=0.4)
+    assert searcher.sampler.noise == 0.4 and sampler.noise == 0.1
+    with pytest.raises(ValueError, match="noise: only tier search"):
+        make_searcher("random", space, noise=0.4)
+    with pytest.raises(ValueError, match="unknown search strategy 'bogus'"):
+        make_searcher("bogus", space)

@@ -97,6 +97,14 @@ def test_top_level_names_load_on_first_use():
         sknar.Bogus  # noqa: B018
 
 
+def test_the_parser_offers_the_library_strategies_and_benchmarks():
+    from sknar.cli._parser import BENCHMARK_NAMES, STRATEGIES
+    from sknar.datasets import BENCHMARKS
+    from sknar.search import SEARCH_STRATEGIES
+
+    assert STRATEGIES == SEARCH_STRATEGIES and BENCHMARK_NAMES == tuple(BENCHMARKS)
+
+
 def _options_of(parser):
     return {flag for action in parser._actions for flag in action.option_strings}
 
@@ -119,6 +127,19 @@ def test_budget_must_be_positive(capsys):
     status, _, err = _run(["demo", "--budget", "0"], capsys)
     assert status == EXIT_USAGE
     assert "at least 1" in err
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_n_jobs_is_checked_when_the_command_line_is_read(value, capsys):
+    status, _, err = _run(["search", "--n-jobs", value, "--strategy", "random"], capsys)
+    assert status == EXIT_USAGE
+    assert "argument --n-jobs" in err and "Parallel" not in err
+
+
+def test_n_jobs_counts_negative_values_from_the_cpus_as_joblib_does():
+    from sknar.cli._checks import n_jobs
+
+    assert n_jobs("-1") == -1 and n_jobs("-2") == -2 and n_jobs("3") == 3
 
 
 def test_quiet_and_verbose_exclude_each_other(tmp_path, capsys):
@@ -195,7 +216,7 @@ def test_evaluate_reads_the_columns_the_model_was_fitted_on(fitted, capsys):
 
 
 def test_evaluate_scores_without_accuracies_equal_the_model_predictions(fitted, monkeypatch):
-    import sknar._progress
+    import sknar.cli._progress
 
     content = joblib.load(fitted["model"])
     expected = content["model"].predict(fitted["archs"])
@@ -208,7 +229,7 @@ def test_evaluate_scores_without_accuracies_equal_the_model_predictions(fitted, 
     assert "metrics" not in result
     np.testing.assert_array_equal([p["score"] for p in result["predictions"]], expected)
     # Chunks that cut the network's batches differently change scores by float rounding only.
-    monkeypatch.setattr(sknar._progress, "SCORE_CHUNK", 7)
+    monkeypatch.setattr(sknar.cli._progress, "SCORE_CHUNK", 7)
     assert main(["evaluate", str(unlabelled), "--model", str(fitted["model"]), "--output",
                  str(output), "--quiet"]) == EXIT_OK
     chunked = [p["score"] for p in json.loads(output.read_text())["predictions"]]
@@ -293,6 +314,14 @@ def _bad_cases():
                                          "--output"),
         "output is a file (demo)": (["demo", "--output", "{bad}/a_file"], "--output"),
         "output is the model": ([*fit, "--output", "{tmp}/m.joblib"], "the same file"),
+        "model is the table (fit)": ([*fit[:-1], "{bad}/a_folder/../good.csv"],
+                                     "input {bad}/good.csv and --model"),
+        "output is the table (evaluate)": (["evaluate", "{bad}/good.csv", "--model",
+                                            "{bad}/not_a_pickle.joblib", "--output",
+                                            "{bad}/good.csv"], "are the same file"),
+        "journal is the benchmark file": (["search", "--data", "{bad}/refused.bench",
+                                           "--strategy", "random", "--journal",
+                                           "{bad}/refused.bench"], "are the same file"),
         "epoch table and JSON on stdout": ([*fit, "--verbose", "--output", "-"],
                                            "--verbose prints its epoch table on stdout"),
         "dataset of a space without datasets": (
@@ -416,6 +445,24 @@ def test_search_with_missing_benchmark_data_says_where_it_looked(tmp_path, capsy
     assert status == EXIT_INPUT_ERROR
     assert "nats_tss_test_acc_200ep.csv" in err and str(tmp_path) in err
     assert "Traceback" not in err
+    # The command line's flag, not the Python API's parameters.
+    assert "pass --data" in err and "path=" not in err and "data_home" not in err
+
+
+# (NAS-Bench-Graph reads its package's files unless --data is given.)
+@pytest.mark.parametrize(("benchmark", "via"), [
+    ("nasbench201", "--data"), ("nasbench201", "SKNAR_DATA"), ("nasbench101", "--data"),
+    ("nasbench101", "SKNAR_DATA"), ("nasbench_graph", "--data"),
+])
+def test_every_missing_benchmark_points_to_the_data_flag(
+    benchmark, via, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("SKNAR_DATA", str(tmp_path))
+    where = ["--data", str(tmp_path)] if via == "--data" else []
+    status, _, err = _run(["search", "--benchmark", benchmark, *where, "--strategy", "random",
+                           "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "--data" in err and "path=" not in err and "data_home" not in err
 
 
 def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, capsys):
@@ -435,6 +482,64 @@ def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, ca
     assert status == EXIT_INPUT_ERROR and err.count("\n") == 1 and "seed" in err
 
 
+def _same_file_spellings(tmp_path):
+    """Pairs of spellings of one journal file: the same path, another spelling, a symbolic
+    link, a hard link."""
+    (tmp_path / "sub").mkdir()
+    journal = tmp_path / "j.jsonl"
+    journal.write_text("")
+    (tmp_path / "link.jsonl").symlink_to(journal)
+    os.link(journal, tmp_path / "hard.jsonl")
+    return {
+        "same path": (journal, journal),
+        "another spelling": (journal, tmp_path / "sub" / ".." / "j.jsonl"),
+        "symbolic link": (journal, tmp_path / "link.jsonl"),
+        "hard link": (journal, tmp_path / "hard.jsonl"),
+        "not yet written": (tmp_path / "new.jsonl", tmp_path / "sub" / ".." / "new.jsonl"),
+    }
+
+
+@pytest.mark.parametrize(
+    "spelling", ["same path", "another spelling", "symbolic link", "hard link", "not yet written"]
+)
+def test_journal_and_output_in_one_file_are_refused_before_anything_runs(
+    spelling, tmp_path, capsys
+):
+    journal, output = _same_file_spellings(tmp_path)[spelling]
+    before = journal.read_bytes() if journal.exists() else None
+    status, _, err = _run(["search", "--strategy", "random", "--budget", "5", "--journal",
+                           str(journal), "--output", str(output), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "are the same file" in err and "--journal" in err and "--output" in err
+    assert (journal.read_bytes() if journal.exists() else None) == before
+
+
+def test_a_binary_journal_is_refused_naming_the_file(tmp_path, capsys):
+    journal = tmp_path / "picture.png"
+    journal.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    status, _, err = _run(["search", "--strategy", "random", "--budget", "5", "--journal",
+                           str(journal), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert f"--journal {journal}: not a journal" in err and "0x89" in err
+    assert journal.read_bytes()[:4] == b"\x89PNG"  # left as it was
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the library's searchers say what a journal resumed once the search core of issue "
+    "21 lands; the command line passes its verbosity on (remove this mark then)",
+)
+def test_a_resumed_search_says_what_it_resumed(tmp_path, capsys):
+    journal = tmp_path / "j.jsonl"
+    argv = ["search", "--strategy", "random", "--seed", "2", "--journal", str(journal),
+            "--output", str(tmp_path / "s.json")]
+    assert main([*argv, "--budget", "4", "--quiet"]) == EXIT_OK
+    status, _, err = _run([*argv, "--budget", "6"], capsys)
+    assert status == EXIT_OK, err
+    assert f"resumed 4 evaluations from {journal} (4 ok, 0 failed); 2 to go" in err
+    assert json.loads((tmp_path / "s.json").read_text())["n_queries"] == 6
+
+
 def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
     histories = []
     for n_jobs in ("1", "2"):
@@ -442,7 +547,77 @@ def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
         assert main(["search", "--strategy", "random", "--budget", "12", "--n-jobs", n_jobs,
                      "--output", str(output), "--quiet"]) == EXIT_OK
         histories.append(json.loads(output.read_text())["history"])
-    assert histories[0] == histories[1]
+    # Random search draws the same queries; two workers may finish (and tell) them in
+    # another order.
+    assert _sorted_queries(histories[0]) == _sorted_queries(histories[1])
+
+
+class _Lines(list):
+    """A logging handler that keeps the messages it is given."""
+
+    level = 0
+
+    def handle(self, record):
+        self.append(record.getMessage())
+
+
+def _sorted_queries(history):
+    return sorted(json.dumps(query, sort_keys=True) for query in history)
+
+
+@pytest.fixture
+def dask_cluster():
+    """A two-process dask cluster, closed so that no worker has to be killed."""
+    import logging
+
+    distributed = pytest.importorskip("dask.distributed")
+    messages = _Lines()
+    logger = logging.getLogger("distributed")
+    logger.addHandler(messages)
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        yield cluster, client
+    finally:
+        client.close()
+        # A worker that has loaded torch (sknar.oracles imports it) takes seconds to exit on
+        # a busy machine, more than the 4 s LocalCluster.close waits before killing it.
+        for nanny in list(cluster.workers.values()):
+            cluster.sync(nanny.close, timeout=60)
+        cluster.close()
+        logger.removeHandler(messages)
+    assert not [line for line in messages if "still alive" in line], messages
+
+
+def test_search_runs_its_evaluations_on_a_dask_cluster(dask_cluster, tmp_path, capsys):
+    from dask.distributed import get_task_stream
+
+    cluster, client = dask_cluster
+    workers = set(client.scheduler_info()["workers"])
+    argv = ["search", "--strategy", "random", "--budget", "6", "--seed", "4"]
+    with get_task_stream(client) as tasks:
+        status, _, err = _run([*argv, "--scheduler", cluster.scheduler_address, "--output",
+                               str(tmp_path / "dask.json")], capsys)
+    assert status == EXIT_OK, err
+    assert f"evaluating on the dask cluster at {cluster.scheduler_address} (2 workers)" in err
+    evaluations = [task for task in tasks.data if "evaluate" in str(task["key"])]
+    assert len(evaluations) == 6 and {task["worker"] for task in evaluations} <= workers
+    result = json.loads((tmp_path / "dask.json").read_text())
+    assert result["n_queries"] == 6 and result["n_failed"] == 0
+    # The same queries and values as the search run here (random search's draws do not
+    # depend on the values; evaluations finishing in another order may be told in it).
+    assert main([*argv, "--quiet", "--output", str(tmp_path / "here.json")]) == EXIT_OK
+    here = json.loads((tmp_path / "here.json").read_text())["history"]
+    assert _sorted_queries(result["history"]) == _sorted_queries(here)
+
+
+def test_an_unreachable_scheduler_is_one_line_naming_it(capsys):
+    pytest.importorskip("dask.distributed")
+    status, _, err = _run(["search", "--strategy", "random", "--scheduler",
+                           "tcp://127.0.0.1:9", "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "--scheduler tcp://127.0.0.1:9: cannot connect" in err
 
 
 def test_search_trains_networks_on_digits(tmp_path, capsys):
@@ -455,6 +630,10 @@ def test_search_trains_networks_on_digits(tmp_path, capsys):
     assert 0.0 <= result["test_accuracy"] <= 1.0
     assert all(0.0 <= query["value"] <= 1.0 for query in result["history"])
     assert "2/2" in err
+    # The last line tells the found cell's held-out test accuracy, not only its validation.
+    last = err.strip().splitlines()[-1]
+    assert f"validation accuracy {result['best_value']:.4f}" in last
+    assert f"held-out test accuracy of the found cell {result['test_accuracy']:.4f}" in last
 
 
 def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_path):
@@ -496,11 +675,41 @@ def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_p
 
 
 def test_format_table_aligns_columns():
-    from sknar._demo import format_table
+    from sknar.cli._demo import format_table
 
     lines = format_table(["name", "tau"], [["NARRanker", "0.812"], ["gb", "0.7"]]).splitlines()
     assert lines[0].index("tau") == lines[2].index("0.812") == lines[3].index("0.7")
     assert set(lines[1].replace(" ", "")) == {"-"}
+
+
+def _demo_summary(precision_at_50, n_test):
+    from sknar.cli._demo import top_k_facts
+
+    y_test = np.linspace(0.5, 0.8, n_test)
+    ranking = {"NARRanker": {"kendall_tau": 0.4, "precision_at_50": precision_at_50,
+                             "precision_at_500": 0.6, "fit_seconds": 1.0}}
+    search = {"tier": {"budget": 25, "best_value": 0.8, "wall_seconds": 1.0}}
+    return {"benchmark": "b", "dataset": "d", "n_architectures": n_test + 200, "n_train": 200,
+            "ranking": ranking, "search": search, "target": None, "best_in_benchmark": 0.8,
+            "top_k": top_k_facts(y_test)}
+
+
+def _report(precision_at_50, n_test):
+    from sknar.cli._demo import format_report
+
+    return " ".join(format_report(_demo_summary(precision_at_50, n_test), n_test).split())
+
+
+def test_demo_says_why_a_precision_of_zero_can_be_right():
+    text = _report(0.0, 26000)
+    assert "0.00 (0/50)" in text and "0.60 (300/500)" in text
+    # The true top 50 are 0.19 % of 26,000 test architectures: chance finds 0.096 of them.
+    assert "the best 0.19 % of them" in text and "finds 0.096 of them on average" in text
+    assert "0.00 at k=50 (none found) is near chance" in text
+    assert "chance" not in _report(0.1, 26000).split("on average")[1]
+    # Where chance finds 2.5 of the top 50 (5 % of 1000), finding none is no luck.
+    text = _report(0.0, 1000)
+    assert "finds 2.5 of them on average" in text and "is below chance" in text
 
 
 @pytest.mark.slow  # the whole demo: ranks all 26,006 held-out architectures twice
@@ -519,6 +728,9 @@ def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     assert set(summary["ranking"]) == {"NARRanker", "gradient boosting (one-hot)"}
     for result in summary["ranking"].values():
         assert -1 <= result["kendall_tau"] <= 1 and "precision_at_50" in result
+    assert "precision@k: the share of the 26146 held-out architectures' true top k" in " ".join(
+        out.split()
+    )
     for name, search in summary["search"].items():
         assert search["n_queries"] == 25, name
         assert search["best_value"] <= summary["best_in_benchmark"]

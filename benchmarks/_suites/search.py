@@ -93,8 +93,8 @@ def make_searcher(method, data, seed, config, quick, *, ranker=None, noise=None)
     """One searcher of the comparison (tier search gets a NAR pipeline unless ``ranker``)."""
     from sklearn.pipeline import make_pipeline
 
-    from sknar._strategies import make_searcher as searcher_of
     from sknar.encoding import NARFeatureEncoder
+    from sknar.search import make_searcher as searcher_of
 
     if method not in STRATEGY_OF_METHOD:
         raise ValueError(f"unknown search method {method!r}")
@@ -124,7 +124,7 @@ def make_searcher(method, data, seed, config, quick, *, ranker=None, noise=None)
 
 
 def run_search(key, method, seed, config, quick, **searcher_kwargs):
-    from sknar._strategies import benchmark_oracle
+    from sknar.datasets import benchmark_oracle
 
     data = common.load_benchmark(key)
     oracle = benchmark_oracle(data)

@@ -150,7 +150,7 @@ def run_search(method, seed, config, quick):
         "improvements": search_suite.improvements(result.values),
         "best_arch": result.best_arch,
         "best_validation": result.best_value,
-        "best_test": oracle.evaluate(network, digits.test),
+        "best_test": oracle.score(network, digits.test),
         "best_cifar10": _cifar10_accuracy()[space.hash(result.best_arch)],
         "wall_s": result.wall_time,
     }

@@ -1,21 +1,29 @@
-"""Tabular benchmarks by name, in one shape: what a ranking comparison or a search needs."""
+"""Tabular benchmarks by name, in one shape: what a ranking comparison or a search needs.
 
+:data:`BENCHMARKS` is the one registry of the benchmarks: each :class:`Benchmark` says how
+its table loads, which space and datasets it has, the network of its cells and the sizes the
+demo uses. The command line, the benchmark suites and :func:`load_benchmark` all read it.
+"""
+
+import importlib
+from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-__all__ = ["load_benchmark", "split_benchmark"]
+from ._nasbench201 import CSV_TARGETS as NB201_TARGETS
+from ._nasbench_graph import DATASETS as GRAPH_DATASETS
 
-BENCHMARKS = ("nasbench_graph", "nasbench201", "nasbench101")
+__all__ = ["BENCHMARKS", "Benchmark", "benchmark_oracle", "load_benchmark", "split_benchmark"]
 
 
 def _load_nasbench_graph(dataset, path, data_home):
     from ._nasbench_graph import load_nasbench_graph
 
-    dataset = dataset or "cora"
     if path is None and data_home is not None:
         path = Path(data_home).expanduser() / f"{dataset}.bench"
     data = load_nasbench_graph(dataset, metric="valid", path=path)
@@ -27,7 +35,7 @@ def _load_nasbench_graph(dataset, path, data_home):
 def _load_nasbench201(dataset, path, data_home):
     from ._nasbench201 import load_nasbench201
 
-    data = load_nasbench201(dataset or "cifar10", path=path, data_home=data_home)
+    data = load_nasbench201(dataset, path=path, data_home=data_home)
     data.y_report = None
     return data
 
@@ -35,19 +43,138 @@ def _load_nasbench201(dataset, path, data_home):
 def _load_nasbench101(dataset, path, data_home):
     from ._nasbench101 import load_nasbench101
 
-    if dataset not in (None, "cifar10"):
-        raise ValueError(f"NAS-Bench-101 has one dataset, cifar10; got dataset={dataset!r}.")
     data = load_nasbench101(path=path, data_home=data_home)
-    data.dataset = "cifar10"
+    data.dataset = dataset
     data.y_report = None
     return data
 
 
-_LOADERS = {
-    "nasbench_graph": _load_nasbench_graph,
-    "nasbench201": _load_nasbench201,
-    "nasbench101": _load_nasbench101,
-}
+@dataclass(frozen=True)
+class Benchmark:
+    """What sknar knows of one tabular benchmark: an entry of :data:`BENCHMARKS`.
+
+    Parameters
+    ----------
+    name : str
+        The name :func:`load_benchmark` and ``sknar --benchmark`` take.
+    title : str
+        The benchmark's name in prose.
+    short_name : str
+        The prefix of the benchmark suites' keys (``"nb201"`` in ``"nb201-cifar10"``).
+    space : str
+        The class of :mod:`sknar.spaces` of its architectures.
+    datasets : tuple of str
+        Its datasets; the first is the default.
+    network : str or None
+        The class of :mod:`sknar.nn` that builds the network of a cell, or None when sknar
+        builds none (NAS-Bench-Graph's GNNs).
+    demo_n_train : int
+        The training architectures of ``sknar demo``'s ranking comparison.
+    loader : callable
+        ``loader(dataset, path, data_home) -> Bunch``, the benchmark's loader called with the
+        metric searches select by.
+
+    Examples
+    --------
+    >>> from sknar.datasets import BENCHMARKS
+    >>> benchmark = BENCHMARKS["nasbench201"]
+    >>> benchmark.datasets[0], type(benchmark.make_space()).__name__
+    ('cifar10', 'NASBench201Space')
+    """
+
+    name: str
+    title: str
+    short_name: str
+    space: str
+    datasets: tuple
+    network: object
+    demo_n_train: int
+    loader: object
+
+    def make_space(self):
+        """A new instance of the benchmark's search space.
+
+        Returns
+        -------
+        space : SearchSpace
+        """
+        from .. import spaces
+
+        return getattr(spaces, self.space)()
+
+    def network_class(self):
+        """The :mod:`sknar.nn` class that builds the network of a cell (imports torch).
+
+        Returns
+        -------
+        network_class : type
+
+        Raises
+        ------
+        ValueError
+            When sknar builds no network for this benchmark's cells.
+        """
+        if self.network is None:
+            raise ValueError(
+                f"sknar builds no network for {self.title} cells; train your own network in "
+                "an oracle function instead (arch -> accuracy)."
+            )
+        return getattr(importlib.import_module("sknar.nn"), self.network)
+
+    def check_dataset(self, dataset):
+        """``dataset``, or the default dataset when None.
+
+        Parameters
+        ----------
+        dataset : str or None
+
+        Returns
+        -------
+        dataset : str
+
+        Raises
+        ------
+        ValueError
+            For a dataset the benchmark does not have.
+        """
+        if dataset is None:
+            return self.datasets[0]
+        if dataset not in self.datasets and len(self.datasets) == 1:
+            raise ValueError(
+                f"{self.title} has one dataset, {self.datasets[0]}; got dataset={dataset!r}."
+            )
+        if dataset not in self.datasets:
+            raise ValueError(
+                f"unknown {self.title} dataset {dataset!r}; expected one of {list(self.datasets)}"
+            )
+        return dataset
+
+
+#: The benchmarks sknar loads, by name: one :class:`Benchmark` each.
+BENCHMARKS = MappingProxyType(
+    {
+        benchmark.name: benchmark
+        for benchmark in (
+            Benchmark(
+                name="nasbench_graph", title="NAS-Bench-Graph", short_name="graph",
+                space="NASBenchGraphSpace",
+                datasets=GRAPH_DATASETS,
+                network=None, demo_n_train=200, loader=_load_nasbench_graph,
+            ),
+            Benchmark(
+                name="nasbench201", title="NAS-Bench-201", short_name="nb201",
+                space="NASBench201Space", datasets=tuple(NB201_TARGETS),
+                network="NASBench201Network", demo_n_train=200, loader=_load_nasbench201,
+            ),
+            Benchmark(
+                name="nasbench101", title="NAS-Bench-101", short_name="nb101",
+                space="NASBench101Space", datasets=("cifar10",),
+                # 424 cells: the NAR paper's 0.1 % of the 423,624-cell space.
+                network="NASBench101Network", demo_n_train=424, loader=_load_nasbench101,
+            ),
+        )
+    }
+)
 
 
 def _search_space(space, archs):
@@ -130,7 +257,9 @@ def load_benchmark(name, dataset=None, *, path=None, data_home=None):
     ... # doctest: +SKIP
     (26206, True, True)
     """
-    data = _LOADERS[name](dataset, path, data_home)
+    benchmark = BENCHMARKS[name]
+    dataset = benchmark.check_dataset(dataset)
+    data = benchmark.loader(dataset, path, data_home)
     data.benchmark = name
     data.archs = list(data.archs)
     choices = data.space.cost_datasets
@@ -187,3 +316,31 @@ def split_benchmark(n_samples, n_train, *, random_state=None):
         )
     order = check_random_state(random_state).permutation(n_samples)
     return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+def benchmark_oracle(data):
+    """The table oracle of a :func:`load_benchmark` Bunch.
+
+    It returns ``data.y`` (the selection metric) and reports ``data.y_report`` beside it
+    (NAS-Bench-Graph's test accuracy) without a search ever reading it.
+
+    Parameters
+    ----------
+    data : Bunch
+        A benchmark from :func:`load_benchmark`.
+
+    Returns
+    -------
+    oracle : TabularOracle
+
+    Examples
+    --------
+    >>> from sknar.datasets import benchmark_oracle, load_benchmark
+    >>> data = load_benchmark("nasbench_graph", "cora")  # doctest: +SKIP
+    >>> oracle = benchmark_oracle(data)  # doctest: +SKIP
+    >>> oracle(data.archs[0]) == data.y[0]  # doctest: +SKIP
+    True
+    """
+    from ..oracles import TabularOracle
+
+    return TabularOracle(data["archs"], data["y"], data["y_report"], space=data["space"])

@@ -27,17 +27,20 @@ table) is only recorded in the history.
 
 from ._base import BaseSearch
 from ._evolution import RegularizedEvolution
+from ._factory import SEARCH_STRATEGIES, make_searcher
 from ._journal import read_journal
 from ._random import RandomSearch
 from ._result import EvaluationError, SearchResult
 from ._tier import TierSearch
 
 __all__ = [
+    "SEARCH_STRATEGIES",
     "BaseSearch",
     "EvaluationError",
     "RandomSearch",
     "RegularizedEvolution",
     "SearchResult",
     "TierSearch",
+    "make_searcher",
     "read_journal",
 ]

@@ -5,12 +5,13 @@ mistake costs a second instead of a whole fit or search.
 """
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
 __all__ = [
-    "check_device", "check_fields", "check_search_flags", "check_writable", "cost_dataset",
-    "positive_int",
+    "check_device", "check_distinct_files", "check_fields", "check_search_flags",
+    "check_writable", "cost_dataset", "n_jobs", "positive_int",
 ]
 
 
@@ -35,7 +36,7 @@ def check_device(device):
     """Refuse a torch device that does not parse or that this machine does not have."""
     if device is None:
         return
-    from sknar.utils._torch import check_device as check_torch_device
+    from ..utils._torch import check_device as check_torch_device
 
     try:
         check_torch_device(device)
@@ -72,6 +73,37 @@ def check_writable(path, flag, *, folder=False):
         raise ValueError(f"{flag} {path}: cannot write in {ancestor} ({exc.strerror})") from None
 
 
+def _same_file(first, second):
+    """Whether two paths name one file: the same path once links and ``..`` are resolved,
+    or one file on disk under two names (a hard link)."""
+    first, second = Path(first).expanduser(), Path(second).expanduser()
+    if first.exists() and second.exists():
+        return os.path.samefile(first, second)
+    return first.resolve() == second.resolve()
+
+
+def check_distinct_files(**flags):
+    """Refuse two flags that name the same file, whatever the spelling (``./a``, ``b/../a``,
+    a symbolic or hard link): one file would overwrite the other. ``-`` and None are no file.
+
+    ``flags`` maps each flag's name without its dashes (``output=path`` for ``--output``) to
+    its path.
+    """
+    given = [(name, path) for name, path in flags.items() if path is not None and str(path) != "-"]
+    for i, (name, path) in enumerate(given):
+        for other, other_path in given[i + 1:]:
+            if _same_file(path, other_path):
+                raise ValueError(
+                    f"{_flag(name)} {path} and {_flag(other)} {other_path} are the same file: "
+                    "give each its own"
+                )
+
+
+def _flag(name):
+    """``--name``, or the word ``input`` for the positional argument."""
+    return name if name == "input" else "--" + name.replace("_", "-")
+
+
 def check_fields(arch_field, target_field):
     """Refuse one column named for both the architecture and the accuracy."""
     if arch_field is not None and arch_field == target_field:
@@ -95,6 +127,20 @@ def check_search_flags(args, ranker_flags):
         raise ValueError("--epochs: only a search that trains (--train) has epochs")
     args.benchmark = args.benchmark or "nasbench_graph"
     args.epochs = args.epochs or 3
+
+
+def n_jobs(text):
+    """An argparse type, joblib's ``n_jobs``: a number of evaluations at once, or a negative
+    count from the CPUs (-1 all of them, -2 all but one); 0 means nothing and is refused."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 evaluations at once runs nothing: give 1 or more, or -1 for every CPU"
+        )
+    return value
 
 
 def positive_int(text):

@@ -4,7 +4,7 @@ and the scoring of many architectures in chunks under a bar."""
 import sys
 import time
 
-__all__ = ["Progress", "progress_bar", "score_in_chunks"]
+__all__ = ["Progress", "score_in_chunks"]
 
 # A multiple of the ranker's smallest prediction batch (1024), so that scoring in chunks
 # feeds the network the same batches as scoring everything at once.
@@ -36,15 +36,6 @@ class Progress:
         if not self.quiet:
             elapsed = time.perf_counter() - self.start
             print(f"[{elapsed:6.1f}s] {message}", file=self.stream, flush=True)
-
-
-def progress_bar(total, desc, *, disable=False, unit="it"):
-    """A tqdm bar on stderr (nothing is drawn when ``disable``)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True
-    )
 
 
 def _split_model(model):
@@ -80,6 +71,8 @@ def score_in_chunks(model, archs, *, verbose=0, desc="scoring"):
         no ``predict_tier``.
     """
     import numpy as np
+
+    from sknar.utils import progress_bar
 
     transform, final = _split_model(model)
     with_tiers = hasattr(final, "predict_tier")

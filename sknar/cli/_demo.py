@@ -5,17 +5,41 @@ architecture with both, run tier search and random search with the same budget, 
 results table and save a figure and ``results.json``.
 """
 
+import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
+from ._checks import check_writable
+from ._common import load_benchmark_of
+from ._errors import EXIT_OK, reading
+from ._progress import Progress, score_in_chunks
 
-__all__ = ["run_demo"]
+__all__ = ["cmd_demo", "run_demo"]
 
-N_TRAIN = {"nasbench_graph": 200, "nasbench201": 200, "nasbench101": 424}
 MAX_EPOCHS = 40
 TOP_K = (50, 500)
+WIDTH = 95
+# Where a random order's precision@k is at most this, finding none of the top k is no sign
+# of a bad ranker: it is what chance gives most of the time.
+CHANCE_NEAR_ZERO = 0.01
 STRATEGIES = ("tier", "random")
+
+
+def cmd_demo(args):
+    """``sknar demo``: rank, compare, search, report, on one benchmark."""
+    from sknar.datasets import BENCHMARKS, split_benchmark
+
+    progress = Progress(args.quiet)
+    check_writable(args.output, "--output", folder=True)
+    progress(f"loading {args.benchmark}" + (f" ({args.dataset})" if args.dataset else ""))
+    data = load_benchmark_of(args)
+    progress(f"{len(data.archs)} architectures; target: {data.get('target_name', 'y')}")
+    n_train = args.n_train or BENCHMARKS[args.benchmark].demo_n_train
+    with reading(f"--n-train {n_train}"):
+        split_benchmark(len(data.archs), n_train)
+    run_demo(data, n_train=n_train, budget=args.budget, max_epochs=args.max_epochs or MAX_EPOCHS,
+             seed=args.seed, output=args.output, progress=progress)
+    return EXIT_OK
 
 
 def compare_rankers(data, n_train, max_epochs, seed, progress):
@@ -23,19 +47,18 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.pipeline import make_pipeline
 
-    from ._progress import score_in_chunks
-    from ._strategies import nar_pipeline
-    from .datasets import split_benchmark
-    from .encoding import AdjacencyOneHotEncoder
-    from .metrics import ranking_report
+    from sknar.datasets import split_benchmark
+    from sknar.encoding import AdjacencyOneHotEncoder
+    from sknar.metrics import ranking_report
+    from sknar.ranker import make_nar_pipeline
 
     train, test = split_benchmark(len(data.archs), n_train, random_state=seed)
     archs_train = [data.archs[i] for i in train]
     archs_test = [data.archs[i] for i in test]
     y_train, y_test = data.y[train], data.y[test]
     models = {
-        "NARRanker": nar_pipeline(
-            data.space, data.cost_dataset, max_epochs=max_epochs, random_state=seed,
+        "NARRanker": make_nar_pipeline(
+            data.space, dataset=data.cost_dataset, max_epochs=max_epochs, random_state=seed,
             verbose=progress.verbose,
         ),
         "gradient boosting (one-hot)": make_pipeline(
@@ -62,6 +85,7 @@ def compare_rankers(data, n_train, max_epochs, seed, progress):
 def save_figure(path, curves, best_possible, y_test, scores, title):
     """Best-so-far against oracle calls, and predicted against true rank, side by side."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -101,17 +125,66 @@ def format_table(header, rows):
     return "\n".join(line.rstrip() for line in lines)
 
 
+def top_k_facts(y_test, ks=TOP_K):
+    """What precision@k can be on this test set: for each k, the share ``k / n`` of the test
+    set that the true top k are, which is also the precision a random order scores on average
+    (each of its k picks is a true top-k member with probability k / n), and the accuracies of
+    the best and the k-th best."""
+    import numpy as np
+
+    ordered = np.sort(np.asarray(y_test, dtype=float))[::-1]
+    return {
+        str(k): {"share": k / len(ordered), "best": float(ordered[0]),
+                 "kth_best": float(ordered[k - 1])}
+        for k in ks if k <= len(ordered)
+    }
+
+
+def _precision_cell(precision, k):
+    return f"{precision:.2f} ({round(precision * k)}/{k})"
+
+
 def _ranking_rows(ranking):
     header = ["ranker", "Kendall tau", *(f"precision@{k}" for k in TOP_K), "fit (s)"]
     rows = [
         [
             name, f"{result['kendall_tau']:.3f}",
-            *(f"{result[f'precision_at_{k}']:.2f}" for k in TOP_K),
+            *(_precision_cell(result[f"precision_at_{k}"], k) for k in TOP_K),
             f"{result['fit_seconds']:.1f}",
         ]
         for name, result in ranking.items()
     ]
     return header, rows
+
+
+def precision_note(summary, n_test):
+    """Why precision@k may be 0 (or near it) for a ranker that orders the set well."""
+    facts = summary["top_k"]
+    if not facts:
+        return ""
+    k = min(facts, key=int)
+    fact = facts[k]
+    zero = any(result.get(f"precision_at_{k}") == 0 for result in summary["ranking"].values())
+    lines = [
+        f"precision@k: the share of the {n_test} held-out architectures' true top k that the "
+        "ranker puts in its own top k (found/k).",
+        f"The true top {k} are the best {100 * fact['share']:.2g} % of them, "
+        f"{fact['best'] - fact['kth_best']:.4f} apart ({fact['best']:.4f} to "
+        f"{fact['kth_best']:.4f}); a random order finds {int(k) * fact['share']:.2g} of them "
+        f"on average (precision {fact['share']:.3f}).",
+    ]
+    if zero and fact["share"] <= CHANCE_NEAR_ZERO:
+        lines.append(
+            f"So 0.00 at k={k} (none found) is near chance, and a common score for a ranker "
+            f"trained on {summary['n_train']} architectures even when its order of the whole "
+            "set is good (Kendall tau); the larger k and the searches below say more."
+        )
+    elif zero:
+        lines.append(
+            f"0.00 at k={k} (none found) is below chance: the ranker misses the very top of "
+            "this test set, whatever its Kendall tau; the larger k says more."
+        )
+    return textwrap.fill(" ".join(lines), width=WIDTH)
 
 
 def _search_rows(searches):
@@ -136,6 +209,7 @@ def format_report(summary, n_test):
             f"architectures, trained on {summary['n_train']}, tested on the other {n_test}",
             "",
             format_table(*_ranking_rows(summary["ranking"])),
+            precision_note(summary, n_test),
             "",
             format_table(*_search_rows(summary["search"])),
             f"(best {summary['target'] or 'accuracy'} in the whole benchmark: "
@@ -162,8 +236,11 @@ def run_demo(data, *, n_train, max_epochs, budget, seed, output, progress):
     -------
     summary : dict
     """
-    from ._strategies import search_benchmark, search_summary
-    from .utils import write_json
+    import numpy as np
+
+    from sknar.utils import write_json
+
+    from ._searches import search_benchmark, search_summary
 
     start = time.perf_counter()
     rankers, y_test = compare_rankers(data, n_train, max_epochs, seed, progress)
@@ -192,6 +269,7 @@ def run_demo(data, *, n_train, max_epochs, budget, seed, output, progress):
         "n_train": n_train,
         "max_epochs": max_epochs,
         "best_in_benchmark": float(np.max(data.y)),
+        "top_k": top_k_facts(y_test),
         "ranking": {
             name: {key: value for key, value in result.items() if key != "scores"}
             for name, result in rankers.items()
