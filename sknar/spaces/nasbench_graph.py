@@ -418,6 +418,54 @@ class NASBenchGraphSpace(SearchSpace):
             )
         return arch
 
+    # --- the architecture as named parameters -------------------------------------------
+
+    def parameter_choices(self):
+        """The input of each slot, then the op of each slot.
+
+        ``link_<i>`` is the node slot ``i`` reads (0 the input, ``k`` slot ``k - 1``, so
+        ``0..i``) and ``op_<i>`` its op. Every combination but four ``skip`` ops makes an
+        architecture; several make the same one (the benchmark's isomorphism classes), and
+        :meth:`from_parameters` returns the canonical one.
+
+        Returns
+        -------
+        choices : dict
+            ``{"link_0": (0,), "link_1": (0, 1), ..., "op_0": op_names, ..., "op_3": op_names}``.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBenchGraphSpace
+        >>> choices = NASBenchGraphSpace(op_set="proteins").parameter_choices()
+        >>> choices["link_2"], choices["op_0"]
+        ((0, 1, 2), ('gcn', 'sage', 'arma', 'fc', 'skip'))
+        """
+        links = {f"link_{slot}": tuple(range(slot + 1)) for slot in range(N_SLOTS)}
+        ops = {f"op_{slot}": tuple(self.op_names) for slot in range(N_SLOTS)}
+        return {**links, **ops}
+
+    def from_parameters(self, values):
+        """The canonical architecture of the chosen links and ops, or a ValueError.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBenchGraphSpace
+        >>> space = NASBenchGraphSpace()
+        >>> values = {"link_0": 0, "link_1": 0, "link_2": 0, "link_3": 1,
+        ...           "op_0": "gcn", "op_1": "sage", "op_2": "gat", "op_3": "gin"}
+        >>> space.from_parameters(values)
+        GraphArch(link=(0, 0, 0, 1), ops=('gcn', 'gat', 'sage', 'gin'))
+        """
+        checked = self._checked_parameters(values)
+        return self.validate((tuple(checked[:N_SLOTS]), tuple(checked[N_SLOTS:])))
+
+    def to_parameters(self, arch):
+        link, ops = self.validate(arch)
+        return {
+            **{f"link_{slot}": int(node) for slot, node in enumerate(link)},
+            **{f"op_{slot}": op for slot, op in enumerate(ops)},
+        }
+
     # --- drawing and listing -----------------------------------------------------------
 
     @_docs
