@@ -11,7 +11,8 @@ isomorphic twins, costs), the ranker and the tier sampler:
   never proposes a network completed, failed or running in the study, whatever process
   runs it;
 - :func:`pruning_callback` turns a trial into the per-epoch hook of a training oracle, so
-  that Optuna's pruners stop bad trainings early.
+  that Optuna's pruners stop bad trainings early;
+- :func:`within_budget` lets independent workers complete exactly a budget of trials.
 
 This package needs Optuna (``pip install sknar[optuna]``); the rest of sknar does not.
 """
@@ -24,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - the extra is installed in CI
         "or pip install 'optuna>=4'."
     ) from exc
 
+from ._budget import within_budget
 from ._pruning import pruning_callback
 from ._sampler import NARSampler
 from ._suggest import NETWORK_ATTR, architecture_of, network_key, suggest_architecture
@@ -35,4 +37,5 @@ __all__ = [
     "network_key",
     "pruning_callback",
     "suggest_architecture",
+    "within_budget",
 ]
