@@ -756,9 +756,7 @@ def _checking_arguments(name, method):
     """
     if name == "sample":
         method = _within_size(method)
-    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(
-        method
-    )
+    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(method)
 
 
 def _within_size(sample):

@@ -179,4 +179,3 @@ class TableSpace(SearchSpace):
             return self.archs[rng.randint(len(self.archs))]
 
         return self._first_valid_mutant(arch, propose, random_state)
-

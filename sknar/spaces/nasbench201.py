@@ -543,9 +543,7 @@ class NASBench201Space(SearchSpace):
 
     def total_costs(self, archs, dataset=None):
         codes = self._codes(self.validate_all(archs))
-        edge_flops, edge_params, (fixed_flops, fixed_params) = _cost_tables(
-            _check_dataset(dataset)
-        )
+        edge_flops, edge_params, (fixed_flops, fixed_params) = _cost_tables(_check_dataset(dataset))
         cells_per_stage = np.bincount(_CELL_STAGE)
         stage_weight = cells_per_stage[:, None]
         per_arch_flops = (edge_flops * stage_weight).sum(axis=0)[codes].sum(axis=1)

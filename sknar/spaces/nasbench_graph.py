@@ -164,9 +164,7 @@ def _sort_symmetric_slots(link, ops):
     elif link == (0, 0, 1, 2):
         # two parallel chains input -> slot 0 -> slot 2 and input -> slot 1 -> slot 3
         first, second = _GNN_INDEX[ops[0]], _GNN_INDEX[ops[1]]
-        if first > second or (
-            ops[0] == ops[1] and _GNN_INDEX[ops[2]] > _GNN_INDEX[ops[3]]
-        ):
+        if first > second or (ops[0] == ops[1] and _GNN_INDEX[ops[2]] > _GNN_INDEX[ops[3]]):
             ops = [ops[1], ops[0], ops[3], ops[2]]
     return tuple(ops)
 
@@ -696,9 +694,7 @@ class NASBenchGraphSpace(SearchSpace):
             link.append(sources[0])
             ops.append(graph.nodes[node].get("op"))
         leaves = {
-            slot + 1
-            for slot, leaf in enumerate(_leaf_mask([self._check_link(link)])[0])
-            if leaf
+            slot + 1 for slot, leaf in enumerate(_leaf_mask([self._check_link(link)])[0]) if leaf
         }
         if set(graph.predecessors(OUTPUT_NODE)) != leaves:
             raise ValueError(

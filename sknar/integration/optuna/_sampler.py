@@ -4,7 +4,6 @@ import math
 import warnings
 
 import numpy as np
-import optuna
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
@@ -228,9 +227,7 @@ class NARSampler(BaseSampler):
         return {}
 
     def sample_independent(self, study, trial, param_name, param_distribution):
-        return self._independent.sample_independent(
-            study, trial, param_name, param_distribution
-        )
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study, trial):
         self._independent.before_trial(study, trial)
@@ -367,9 +364,7 @@ class _History:
 
     def running_keys(self, sampler, study, *, exclude_trial_id):
         """The networks of the other running trials, read from the storage now."""
-        trials = study._storage.get_all_trials(
-            study._study_id, deepcopy=False, states=_UNFINISHED
-        )
+        trials = study._storage.get_all_trials(study._study_id, deepcopy=False, states=_UNFINISHED)
         keys = set()
         for trial in trials:
             if trial._trial_id == exclude_trial_id:
@@ -440,4 +435,3 @@ def _front_scores(values):
     low, span = values.min(axis=0), np.ptp(values, axis=0)
     scaled = (values - low) / np.where(span > 0, span, 1.0)
     return -fronts + 0.49 * scaled.mean(axis=1)
-

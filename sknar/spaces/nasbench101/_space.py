@@ -613,9 +613,7 @@ class NASBench101Space(SearchSpace):
             ops[slot] = cell.ops[vertex]
             for target, edge in enumerate(cell.matrix[vertex]):
                 matrix[slot][slots[target]] = int(edge)
-        bits = {
-            _bit_parameter(i, j): matrix[i][j] for i in range(n) for j in range(i + 1, n)
-        }
+        bits = {_bit_parameter(i, j): matrix[i][j] for i in range(n) for j in range(i + 1, n)}
         return {**bits, **{_op_parameter(k): ops[k] for k in range(1, n - 1)}}
 
     # --- graphs ------------------------------------------------------------------------
