@@ -163,7 +163,7 @@ class NARSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._search = None
         self._queue = []
-        self._told = set()
+        self._told = set()  # trial numbers told to the search
         self._n_fitted_on = 0
         self.n_fits_ = 0
 
@@ -183,12 +183,14 @@ class NARSampler(BaseSampler):
             )
         if self.constraints_func is not None and not callable(self.constraints_func):
             raise ValueError(f"constraints_func must be callable, got {self.constraints_func!r}")
-        for method in ("parameter_choices", "from_parameters", "to_parameters"):
-            if not callable(getattr(self.space, method, None)):
-                raise ValueError(
-                    f"the space {self.space!r} has no {method}(); NARSampler needs a space "
-                    "that describes its parameters (see SearchSpace.parameter_choices)."
-                )
+        try:
+            self.space.parameter_choices()
+        except (AttributeError, NotImplementedError) as exc:
+            raise ValueError(
+                f"the space {self.space!r} has no parameter_choices(); NARSampler needs a "
+                "space that describes its parameters (see SearchSpace.parameter_choices): "
+                f"{exc}"
+            ) from exc
 
     def __repr__(self):
         return f"NARSampler({self.space!r}, seed={self.seed!r})"
@@ -249,43 +251,56 @@ class NARSampler(BaseSampler):
         """The next architecture whose network is not taken, or None if none is left."""
         if len(history.archs) < self.n_startup_trials:
             return self._uniform(history.taken)
-        if self._search is None or len(history.archs) - self._n_fitted_on >= self.refit_every:
-            self._fit(history)
-        else:
-            self._tell_new(history)
-        for _ in range(2):
+        if self._search is None:
+            self._search = self._new_search()
+        self._tell_new(history)
+        if self.n_fits_ == 0 or len(history.archs) - self._n_fitted_on >= self.refit_every:
+            self._refill(history)
+        for attempt in range(2):
             while self._queue:
                 arch = self._queue.pop(0)
                 key = network_key(self.space, arch, merge_isomorphic=self.merge_isomorphic)
                 if key not in history.taken:
                     return arch
-            self._queue = list(self._search.ask())  # same fitted ranker, a new list
-            if not self._queue:
-                break
+            if attempt == 0:
+                self._refill(history)  # other workers took the list: a new one
         return self._uniform(history.taken)
 
-    def _fit(self, history):
+    def _new_search(self):
         from ...search import TierSearch
 
-        search = TierSearch(
+        # One search for the whole study, so that the tier sampler's listing of the space
+        # is built once; each of its rounds (each ask) refits ranker and sampler.
+        return TierSearch(
             self.space,
             ranker=self.ranker,
             sampler=self.sampler,
-            n_initial=max(2, min(self.n_startup_trials, len(history.archs))),
+            n_initial=self.n_startup_trials,
             n_candidates=self.n_candidates,
             n_parents=self.n_parents,
             n_mutants=self.n_mutants,
             top_k=self.top_k,
-            refit=False,
+            refit=True,
             n_tiers=self.n_tiers,
             random_state=self._rng.randint(np.iinfo(np.int32).max),
         )
-        self._told = set()
-        self._search = search
-        self._tell_new(history)
-        self._queue = list(search.ask())
+
+    def _refill(self, history):
+        """Refit on everything told and keep the ``top_k`` best-ranked candidates."""
         self._n_fitted_on = len(history.archs)
         self.n_fits_ += 1
+        try:
+            self._queue = list(self._search.ask())
+        except ValueError as exc:
+            # e.g. too few architectures per tier when many values tie: draw uniformly
+            # until more trials complete.
+            warnings.warn(
+                f"NARSampler could not fit on {len(history.archs)} completed trials "
+                f"({exc}); this trial is drawn uniformly.",
+                UserWarning,
+                stacklevel=3,
+            )
+            self._queue = []
 
     def _tell_new(self, history):
         """Tell the cached search the finished trials it has not heard of yet."""
