@@ -88,7 +88,8 @@ def test_parameters_bad_values_are_named():
 
 def test_table_space_refuses_architectures_outside_the_table():
     table = TableSpace(NB201, NB201.sample(20, random_state=0))
-    outside = next(a for a in NB201.sample(100, random_state=1) if NB201.hash(a) not in table.hashes)
+    draws = NB201.sample(100, random_state=1)
+    outside = next(a for a in draws if NB201.hash(a) not in table.hashes)
     assert table.parameter_choices() == NB201.parameter_choices()
     with pytest.raises(ValueError, match="not in the table"):
         table.from_parameters(NB201.to_parameters(outside))
@@ -188,9 +189,7 @@ def test_isomorphic_twins_are_one_network():
     sampler = _sampler(seed=2)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(lambda t: _toy_value(suggest_architecture(t, NB201)), n_trials=18)
-    representatives = [
-        NB201.representatives([architecture_of(t, NB201)])[0] for t in study.trials
-    ]
+    representatives = [NB201.representatives([architecture_of(t, NB201)])[0] for t in study.trials]
     assert len(set(representatives)) == 18
 
 
@@ -209,9 +208,7 @@ def test_multi_objective_and_constraints():
 
     study.optimize(objective, n_trials=24)
     assert len({t.user_attrs["sknar_network"] for t in study.trials}) == 24
-    assert all(
-        t.system_attrs["constraints"] == (t.values[1] - 1.0e6,) for t in study.trials
-    )
+    assert all(t.system_attrs["constraints"] == (t.values[1] - 1.0e6,) for t in study.trials)
     assert sampler.n_fits_ >= 1
 
 

@@ -34,14 +34,16 @@ from sklearn.preprocessing import FunctionTransformer
 from sknar.integration.optuna import NARSampler, suggest_architecture, within_budget
 from sknar.spaces import NASBench201Space
 
-kind, where, budget, seed, sleep_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+kind, where = sys.argv[1], sys.argv[2]
+budget, seed, sleep_s = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 space = NASBench201Space()
 
 def features(archs):
     return [list(space.structure_features(arch).values()) for arch in archs]
 
-ranker = make_pipeline(FunctionTransformer(features), RandomForestRegressor(n_estimators=10, random_state=seed))
+forest = RandomForestRegressor(n_estimators=10, random_state=seed)
+ranker = make_pipeline(FunctionTransformer(features), forest)
 sampler = NARSampler(space, ranker=ranker, n_startup_trials=6, n_candidates=50, top_k=3,
                      refit_every=3, n_tiers=2, seed=seed)
 if kind == "rdb":
