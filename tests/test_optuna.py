@@ -299,3 +299,50 @@ def test_within_budget_counts_completed_trials_only():
     study = optuna.create_study()
     study.optimize(objective, catch=(RuntimeError,))
     assert len(study.get_trials(states=[TrialState.COMPLETE])) == 6
+
+
+def test_the_core_does_not_import_optuna():
+    # The extra is optional: only sknar/integration may import optuna.
+    import re
+    from pathlib import Path
+
+    import sknar
+
+    package = Path(sknar.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "integration" not in path.parts
+        and re.search(r"^\s*(import|from)\s+optuna\b", path.read_text(), flags=re.M)
+    ]
+    assert not offenders
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NARSampler",
+        "architecture_of",
+        "network_key",
+        "pruning_callback",
+        "suggest_architecture",
+        "within_budget",
+    ],
+)
+def test_public_docstrings(name):
+    # The checks of tests/test_docs.py, for a package that needs its extra.
+    validate = pytest.importorskip("numpydoc.validate").validate
+    import inspect
+
+    import sknar.integration.optuna as package
+
+    obj = getattr(package, name)
+    qualname = f"{obj.__module__}.{obj.__qualname__}"
+    codes = {"GL08", "PR01", "PR02", "EX01"} | ({"RT01"} if inspect.isfunction(obj) else set())
+    errors = [e for e in validate(qualname)["errors"] if e[0] in codes]
+    if inspect.isclass(obj):
+        for method in vars(obj):
+            if not method.startswith("_") and callable(getattr(obj, method)):
+                found = validate(f"{qualname}.{method}")["errors"]
+                errors += [e for e in found if e[0] in {"GL08", "PR01", "PR02"}]
+    assert not errors, errors

@@ -98,6 +98,16 @@ class TableSpace(SearchSpace):
     def from_parameters(self, values):
         """The wrapped space's architecture of ``values``, if the table holds it.
 
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` for every name of :meth:`parameter_choices`.
+
+        Returns
+        -------
+        arch : architecture
+            The canonical architecture, one of the table's.
+
         Raises
         ------
         ValueError

@@ -445,6 +445,16 @@ class NASBenchGraphSpace(SearchSpace):
     def from_parameters(self, values):
         """The canonical architecture of the chosen links and ops, or a ValueError.
 
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` for every name of :meth:`parameter_choices`.
+
+        Returns
+        -------
+        arch : GraphArch
+            The canonical architecture (isomorphic choices give the same one).
+
         Examples
         --------
         >>> from sknar.spaces import NASBenchGraphSpace

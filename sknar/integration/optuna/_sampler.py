@@ -198,13 +198,45 @@ class NARSampler(BaseSampler):
     # --- Optuna's sampler interface -------------------------------------------------------
 
     def reseed_rng(self):
+        """Reseed the draws (Optuna calls it in each thread of ``n_jobs > 1``)."""
         self._rng = np.random.RandomState()
         self._independent.reseed_rng()
 
     def infer_relative_search_space(self, study, trial):
+        """The space's parameters as categorical distributions.
+
+        Parameters
+        ----------
+        study : optuna.Study
+            The study.
+        trial : optuna.trial.FrozenTrial
+            The trial about to be sampled.
+
+        Returns
+        -------
+        search_space : dict
+            ``{name: CategoricalDistribution}`` of the space's
+            :meth:`~sknar.spaces.SearchSpace.parameter_choices`.
+        """
         return _distributions(self.space)
 
     def sample_relative(self, study, trial, search_space):
+        """Choose, claim and return the next architecture's parameters.
+
+        Parameters
+        ----------
+        study : optuna.Study
+            The study, whose storage holds every worker's trials.
+        trial : optuna.trial.FrozenTrial
+            The trial to sample; its ``"sknar_network"`` user attribute is set (the claim).
+        search_space : dict
+            From :meth:`infer_relative_search_space`.
+
+        Returns
+        -------
+        params : dict
+            ``{name: value}`` of the architecture; empty when every network is taken.
+        """
         if not search_space:
             return {}
         history = _History.read(self, study, exclude_trial_id=trial._trial_id)
@@ -229,12 +261,52 @@ class NARSampler(BaseSampler):
         return {}
 
     def sample_independent(self, study, trial, param_name, param_distribution):
+        """Draw a parameter that is not the space's with ``independent_sampler``.
+
+        Parameters
+        ----------
+        study : optuna.Study
+            The study.
+        trial : optuna.trial.FrozenTrial
+            The trial.
+        param_name : str
+            The parameter's name.
+        param_distribution : optuna.distributions.BaseDistribution
+            Its distribution.
+
+        Returns
+        -------
+        value : object
+            The independent sampler's draw.
+        """
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study, trial):
+        """Pass the trial's start to the independent sampler.
+
+        Parameters
+        ----------
+        study : optuna.Study
+            The study.
+        trial : optuna.trial.FrozenTrial
+            The trial starting.
+        """
         self._independent.before_trial(study, trial)
 
     def after_trial(self, study, trial, state, values):
+        """Store the constraint values of a finished trial (with ``constraints_func``).
+
+        Parameters
+        ----------
+        study : optuna.Study
+            The study.
+        trial : optuna.trial.FrozenTrial
+            The finished trial.
+        state : optuna.trial.TrialState
+            Its final state.
+        values : list of float or None
+            Its values.
+        """
         if self.constraints_func is not None and state in (
             TrialState.COMPLETE,
             TrialState.PRUNED,

@@ -593,6 +593,16 @@ class NASBench101Space(SearchSpace):
         The interior vertices a smaller cell lacks get no edge (pruned again by
         :meth:`from_parameters`) and the first op.
 
+        Parameters
+        ----------
+        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+            A cell in any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        values : dict
+            ``{name: value}`` in the order of :meth:`parameter_choices`.
+
         Examples
         --------
         >>> from sknar.spaces import NASBench101Space
