@@ -327,7 +327,7 @@ class NARSampler(BaseSampler):
             self._search = self._new_search()
         self._tell_new(history)
         if self.n_fits_ == 0 or len(history.archs) - self._n_fitted_on >= self.refit_every:
-            self._refill(history)
+            self._refill(history, refit=True)
         for attempt in range(2):
             while self._queue:
                 arch = self._queue.pop(0)
@@ -335,14 +335,16 @@ class NARSampler(BaseSampler):
                 if key not in history.taken:
                     return arch
             if attempt == 0:
-                self._refill(history)  # other workers took the list: a new one
+                # The list is used up (or other workers took it): a new one, ranked by the
+                # ranker fitted last unless no fit succeeded yet.
+                self._refill(history, refit=self.n_fits_ == 0)
         return self._uniform(history.taken)
 
     def _new_search(self):
         from ...search import TierSearch
 
         # One search for the whole study, so that the tier sampler's listing of the space
-        # is built once; each of its rounds (each ask) refits ranker and sampler.
+        # is built once; a round (an ask) refits ranker and sampler when refit is True.
         return TierSearch(
             self.space,
             ranker=self.ranker,
@@ -357,10 +359,12 @@ class NARSampler(BaseSampler):
             random_state=self._rng.randint(np.iinfo(np.int32).max),
         )
 
-    def _refill(self, history):
-        """Refit on everything told and keep the ``top_k`` best-ranked candidates."""
-        self._n_fitted_on = len(history.archs)
-        self.n_fits_ += 1
+    def _refill(self, history, *, refit):
+        """The ``top_k`` best-ranked new candidates, after a refit on everything told when
+        ``refit``."""
+        if refit:
+            self._n_fitted_on = len(history.archs)
+        self._search.set_params(refit=refit)
         try:
             self._queue = list(self._search.ask())
         except ValueError as exc:
@@ -373,6 +377,7 @@ class NARSampler(BaseSampler):
                 stacklevel=3,
             )
             self._queue = []
+        self.n_fits_ = getattr(self._search, "n_fits_", 0)
 
     def _tell_new(self, history):
         """Tell the cached search the finished trials it has not heard of yet."""
