@@ -347,3 +347,16 @@ def test_public_docstrings(name):
                 found = validate(f"{qualname}.{method}")["errors"]
                 errors += [e for e in found if e[0] in {"GL08", "PR01", "PR02"}]
     assert not errors, errors
+
+
+def test_threads_of_one_worker_share_the_sampler():
+    import pickle
+
+    sampler = _sampler(seed=5)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: _toy_value(suggest_architecture(t, NB201)), n_trials=20, n_jobs=2)
+    keys = [t.user_attrs["sknar_network"] for t in study.trials]
+    assert len(set(keys)) == 20
+    copy = pickle.loads(pickle.dumps(NARSampler(NB201, seed=0)))  # the lock is rebuilt
+    with copy._lock:
+        assert copy.seed == 0

@@ -223,7 +223,7 @@ def _record(key, method, seed, config, data, archs, values, started):
 # --- part two: workers ------------------------------------------------------------------------
 
 _WORKER = r"""
-import sys, time
+import json, sys, time
 import optuna
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
@@ -235,7 +235,7 @@ from sknar.oracles import TabularOracle
 
 url, name, key, budget, sleep_s, seed, settings = sys.argv[1:8]
 budget, sleep_s, seed = int(budget), float(sleep_s), int(seed)
-settings = eval(settings)
+settings = json.loads(settings)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 data = common.load_benchmark(key)
 space = data["search_space"]
@@ -289,7 +289,7 @@ def run_workers(n_workers, seed, config):
                     str(part["budget"]),
                     str(part["sleep_s"]),
                     str(seed * 100 + index),
-                    repr(settings),
+                    json.dumps(settings),
                 ],
                 cwd=root,
                 env=env,

@@ -1,6 +1,7 @@
 """NAR's tier search as an Optuna sampler."""
 
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -166,6 +167,17 @@ class NARSampler(BaseSampler):
         self._told = set()  # trial numbers told to the search
         self._n_fitted_on = 0
         self.n_fits_ = 0
+        # study.optimize(n_jobs=k) shares one sampler between k threads.
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _check_params(self):
         for name in ("n_startup_trials", "n_candidates", "n_mutants", "top_k", "refit_every"):
@@ -239,6 +251,10 @@ class NARSampler(BaseSampler):
         """
         if not search_space:
             return {}
+        with self._lock:
+            return self._sample_and_claim(study, trial)
+
+    def _sample_and_claim(self, study, trial):
         history = _History.read(self, study, exclude_trial_id=trial._trial_id)
         storage = study._storage
         for _ in range(_MAX_CLAIMS):
@@ -249,7 +265,7 @@ class NARSampler(BaseSampler):
                     f"study {study.study_name!r}; this trial's parameters are drawn by "
                     f"{type(self._independent).__name__} and may repeat a network.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
                 return {}
             key = network_key(self.space, arch, merge_isomorphic=self.merge_isomorphic)
