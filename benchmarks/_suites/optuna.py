@@ -23,6 +23,7 @@ last trial's end (worker start-up, importing torch, is left out and given as
 ``startup_s``); ``ratio`` is the 3-worker wall time over the 1-worker one.
 """
 
+import json
 import os
 import subprocess
 import sys
