@@ -68,11 +68,11 @@ CONFIGS = {
     },
     "quick": {
         "benchmarks": ["nb201-cifar10"],
-        "budget": 30,
+        "budget": 20,
         "methods": list(METHODS),
         "ranker": "forest",
         "tier_search": {
-            "n_initial": 15,
+            "n_initial": 10,
             "n_candidates": 100,
             "top_k": 5,
             "n_tiers": 3,
@@ -82,9 +82,9 @@ CONFIGS = {
         "merge_isomorphic": True,
         "parallel": {
             "benchmark": "nb201-cifar10",
-            "budget": 12,
+            "budget": 8,
             "sleep_s": 0.2,
-            "workers": [1, 3],
+            "workers": [1, 2],
             "n_startup_trials": 6,
             "top_k": 3,
             "refit_every": 3,
