@@ -356,6 +356,8 @@ def report(payload):
     records = payload["records"]
     search = [r for r in records if r["part"] == "search"]
     lines = [
+        "## sknar inside Optuna",
+        "",
         "NAS-Bench-201 with a table oracle: NAR sampler in an Optuna study, Optuna's TPE "
         "(multivariate) and GP samplers, and sknar's tier search, same seeds "
         f"({len({r['seed'] for r in search})} seeds), ranker `{payload['config']['ranker']}`. "
