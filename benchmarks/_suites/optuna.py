@@ -18,9 +18,10 @@ that repeated a cell already evaluated (``repeats``) or an isomorphic twin of on
 Part two: the wall time of a study of 3 worker processes against 1 worker, on one SQLite
 storage, each worker running ``study.optimize`` with the NAR sampler (the forest ranker, so
 that three processes refitting NAR on a few cores do not measure the ranker) and a table
-oracle that sleeps ``sleep_s`` per call. ``wall_s`` runs from the first trial's start to the
-last trial's end (worker start-up, importing torch, is left out and given as
-``startup_s``); ``ratio`` is the 3-worker wall time over the 1-worker one.
+oracle that sleeps ``sleep_s`` per call. The workers wait for each other after their imports;
+``wall_s`` runs from the first trial's start to the last trial's end (worker start-up,
+importing torch, is left out and given as ``startup_s``); ``ratio`` is the 3-worker wall
+time over the 1-worker one.
 """
 
 import json
@@ -225,6 +226,7 @@ def _record(key, method, seed, config, data, archs, values, started):
 
 _WORKER = r"""
 import json, sys, time
+from pathlib import Path
 import optuna
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
@@ -234,7 +236,7 @@ from sknar.encoding import AdjacencyOneHotEncoder
 from sknar.integration.optuna import NARSampler, suggest_architecture, within_budget
 from sknar.oracles import TabularOracle
 
-url, name, key, budget, sleep_s, seed, settings = sys.argv[1:8]
+url, name, key, budget, sleep_s, seed, settings, ready_dir, n_workers = sys.argv[1:10]
 budget, sleep_s, seed = int(budget), float(sleep_s), int(seed)
 settings = json.loads(settings)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -255,6 +257,10 @@ def objective(trial):
     time.sleep(sleep_s)
     return float(oracle(arch))
 
+# Start together: the clock measures the study, not the imports of a loaded machine.
+Path(ready_dir, f"ready-{seed}").touch()
+while len(list(Path(ready_dir).glob("ready-*"))) < int(n_workers):
+    time.sleep(0.05)
 study.optimize(objective)
 """
 
@@ -291,6 +297,8 @@ def run_workers(n_workers, seed, config):
                     str(part["sleep_s"]),
                     str(seed * 100 + index),
                     json.dumps(settings),
+                    tmp,
+                    str(n_workers),
                 ],
                 cwd=root,
                 env=env,
