@@ -417,3 +417,41 @@ def report(payload):
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def answer(payload):
+    """Is the NAR sampler at or above TPE and GP at every budget, and near tier search?"""
+    search = [r for r in payload["records"] if r["part"] == "search"]
+    lines = []
+    for key in dict.fromkeys(r["benchmark"] for r in search):
+        means = {}
+        for method in METHODS:
+            runs = [r for r in search if r["benchmark"] == key and r["method"] == method]
+            if runs:
+                means[method] = {
+                    c: np.mean([r["best_at"][str(c)] for r in runs])
+                    for c in CHECKPOINTS
+                    if str(c) in runs[0]["best_at"]
+                }
+        if "NAR sampler" not in means:
+            continue
+        nar = means.pop("NAR sampler")
+        for method, other in means.items():
+            ahead = [c for c in nar if nar[c] >= other[c]]
+            gaps = ", ".join(f"{c}: {nar[c] - other[c]:+.2f}" for c in nar)
+            lines.append(
+                f"- {common.BENCHMARK_LABELS.get(key, key)}: NAR sampler minus {method} "
+                f"(mean best-so-far) at {gaps}; at or above it at {len(ahead)} of "
+                f"{len(nar)} budgets."
+            )
+    workers = [r for r in payload["records"] if r["part"] == "workers"]
+    one = [r["wall_s"] for r in workers if r["n_workers"] == 1]
+    for r in workers:
+        if r["n_workers"] > 1 and one:
+            ratio = r["wall_s"] / np.mean(one)
+            lines.append(
+                f"- {r['n_workers']} workers on one SQLite study: {ratio:.2f}x "
+                f"the wall time of one ({r['n_complete']} trials completed, "
+                f"{r['n_distinct_networks']} distinct networks)."
+            )
+    return lines or ["- No Optuna comparison in this run."]
