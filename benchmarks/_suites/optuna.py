@@ -371,7 +371,9 @@ def report(payload):
         f"({len({r['seed'] for r in search})} seeds), ranker `{payload['config']['ranker']}`. "
         "Best-so-far accuracy (mean ± std over seeds); `optimum` = searches that found the "
         "best cell; `repeats` = trials of a cell already evaluated (mean), `twins` = trials "
-        "of a network already evaluated (isomorphic twins included).",
+        "of a network already evaluated (isomorphic twins included). Budget "
+        f"{payload['config']['budget']} trials; the NAR sampler and the tier search draw their "
+        f"first {payload['config']['tier_search']['n_initial']} uniformly.",
         "",
     ]
     for key in dict.fromkeys(r["benchmark"] for r in search):
