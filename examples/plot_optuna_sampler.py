@@ -67,9 +67,7 @@ samplers = {
 }
 studies = {}
 for name, sampler in samplers.items():
-    study = optuna.create_study(
-        study_name=name, storage=url, direction="maximize", sampler=sampler
-    )
+    study = optuna.create_study(study_name=name, storage=url, direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=budget)
     studies[name] = study
     keys = [trial.user_attrs["sknar_network"] for trial in study.trials]
