@@ -27,6 +27,8 @@ EXTRAS = {
     "benchmarks": ["xgboost>=1.7", "lightgbm>=4", "matplotlib>=3.7"],
     "graph": ["nas-bench-graph>=1.4"],
     "plot": ["matplotlib>=3.7"],
+    # sknar.integration.optuna; the rest of the library does not import Optuna.
+    "optuna": ["optuna>=4"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 

@@ -5,7 +5,7 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 ``report(payload)`` (Markdown); most also define ``answer(payload)`` and ``plot``.
 """
 
-from . import ablation, cost, parallel, quality, search, training, transfer
+from . import ablation, cost, optuna, parallel, quality, search, training, transfer
 
 SUITES = {
     "quality": quality,
@@ -15,6 +15,7 @@ SUITES = {
     "ablation": ablation,
     "training": training,
     "parallel": parallel,
+    "optuna": optuna,
 }
 
 __all__ = ["SUITES"]

@@ -5,7 +5,16 @@ from pathlib import Path
 
 from .. import _common as common
 
-SUITE_ORDER = ("quality", "transfer", "search", "cost", "ablation", "parallel", "training")
+SUITE_ORDER = (
+    "quality",
+    "transfer",
+    "search",
+    "cost",
+    "ablation",
+    "parallel",
+    "training",
+    "optuna",
+)
 NOTES_FILE = "notes.md"
 
 
@@ -82,7 +91,7 @@ def _answers(payloads):
         ("Does NARRanker beat each baseline, and by how much?", ("quality", "transfer")),
         (
             "Does tier search beat random search and evolution at the same budget?",
-            ("search", "ablation"),
+            ("search", "ablation", "optuna"),
         ),
         ("What does it cost?", ("cost", "parallel")),
         ("What do real trainings show, without a benchmark table?", ("training",)),

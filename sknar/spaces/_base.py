@@ -319,6 +319,118 @@ class SearchSpace(ABC):
             f"in space {self.name!r}."
         )
 
+    # --- the architecture as named parameters ---------------------------------------------
+
+    def parameter_choices(self):
+        """The architecture's parameters, each with its choices, as plain data.
+
+        A space that implements this, :meth:`from_parameters` and :meth:`to_parameters` can
+        be declared on a hyperparameter tool's trial one categorical parameter at a time (see
+        :func:`sknar.integration.optuna.suggest_architecture`): an architecture is a choice
+        for each parameter. Some combinations of choices may make no valid architecture
+        (:meth:`from_parameters` says so); several may make the same one.
+
+        Returns
+        -------
+        choices : dict
+            Ordered mapping ``{name: tuple of choices}``; names are str, choices are str,
+            int, float, bool or None, the same on every call.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> choices = NASBench201Space().parameter_choices()
+        >>> list(choices)[:2], choices["edge_1_0"][:2]
+        (['edge_1_0', 'edge_2_0'], ('none', 'skip_connect'))
+        """
+        raise self._not_implemented(
+            "parameter_choices", "declaring architectures as named parameters (Optuna)"
+        )
+
+    def from_parameters(self, values):
+        """The canonical architecture that a choice for every parameter makes.
+
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` with a value of :meth:`parameter_choices` for every name
+            (other keys are ignored, so a trial's whole parameter mapping can be passed).
+
+        Returns
+        -------
+        arch : architecture
+            The canonical form.
+
+        Raises
+        ------
+        ValueError
+            Naming a missing parameter or a value outside its choices, or saying why the
+            choices make no valid architecture (e.g. a NAS-Bench-101 cell with more than 9
+            edges).
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> space = NASBench201Space()
+        >>> values = dict.fromkeys(space.parameter_choices(), "skip_connect")
+        >>> space.from_parameters(values) == space.validate(["skip_connect"] * 6)
+        True
+        """
+        raise self._not_implemented(
+            "from_parameters", "declaring architectures as named parameters (Optuna)"
+        )
+
+    def to_parameters(self, arch):
+        """A choice for every parameter that makes ``arch``: the inverse of
+        :meth:`from_parameters`.
+
+        ``from_parameters(to_parameters(arch))`` is ``validate(arch)``.
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        values : dict
+            ``{name: value}`` in the order of :meth:`parameter_choices`.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> NASBench201Space().to_parameters(["none"] * 6)["edge_3_2"]
+        'none'
+        """
+        raise self._not_implemented(
+            "to_parameters", "proposing architectures as named parameters (Optuna)"
+        )
+
+    def _checked_parameters(self, values):
+        """``[values[name] for name in parameter_choices()]``, each checked, or a ValueError."""
+        try:
+            items = dict(values)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"parameter values must be a mapping {{name: value}}, got {type(values).__name__}"
+            ) from None
+        checked = []
+        for name, choices in self.parameter_choices().items():
+            if name not in items:
+                raise ValueError(
+                    f"parameter {name!r} of space {self.name!r} is missing; every one of "
+                    f"{list(self.parameter_choices())} needs a value."
+                )
+            value = items[name]
+            if not any(value == choice and type(value) is type(choice) for choice in choices):
+                if not any(_same_number(value, choice) for choice in choices):
+                    raise ValueError(
+                        f"parameter {name!r} of space {self.name!r} is {value!r}, not one of "
+                        f"its choices {list(choices)}."
+                    )
+            checked.append(value)
+        return checked
+
     # --- costs -------------------------------------------------------------------------
 
     @_docs
@@ -617,6 +729,17 @@ class SearchSpace(ABC):
         return hash((type(self).__name__, tuple(sorted(self._state().items()))))
 
 
+def _same_number(value, choice):
+    """Whether ``value`` is the integer ``choice`` (e.g. numpy's int64 for an int 0/1 bit)."""
+    return (
+        isinstance(choice, Integral)
+        and not isinstance(choice, bool)
+        and isinstance(value, Integral)
+        and not isinstance(value, bool)
+        and value == choice
+    )
+
+
 def _equal(value, default):
     try:
         return bool(value == default)
@@ -633,9 +756,7 @@ def _checking_arguments(name, method):
     """
     if name == "sample":
         method = _within_size(method)
-    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(
-        method
-    )
+    return validate_params(_ARGUMENT_CONSTRAINTS[name], prefer_skip_nested_validation=True)(method)
 
 
 def _within_size(sample):

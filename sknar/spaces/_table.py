@@ -91,7 +91,42 @@ class TableSpace(SearchSpace):
     op_code = _delegated("op_code")
     patch_features = _delegated("patch_features")
     to_networkx = _delegated("to_networkx")
+    parameter_choices = _delegated("parameter_choices")
+    to_parameters = _delegated("to_parameters")
     from_networkx = _delegated("from_networkx")
+
+    def from_parameters(self, values):
+        """The wrapped space's architecture of ``values``, if the table holds it.
+
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` for every name of :meth:`parameter_choices`.
+
+        Returns
+        -------
+        arch : architecture
+            The canonical architecture, one of the table's.
+
+        Raises
+        ------
+        ValueError
+            As the wrapped space's :meth:`~SearchSpace.from_parameters`, or when the
+            architecture is not in the table (so a tool choosing parameters learns that this
+            choice has no value).
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space, TableSpace
+        >>> space = NASBench201Space()
+        >>> table = TableSpace(space, space.sample(10, random_state=0))
+        >>> table.from_parameters(table.to_parameters(table.archs[3])) == table.archs[3]
+        True
+        """
+        arch = self.space.from_parameters(values)
+        if self.space.hash(arch) not in self.hashes:
+            raise ValueError(f"architecture {arch!r} is not in the table ({self!r}).")
+        return arch
 
     @property
     def size(self):
@@ -154,4 +189,3 @@ class TableSpace(SearchSpace):
             return self.archs[rng.randint(len(self.archs))]
 
         return self._first_valid_mutant(arch, propose, random_state)
-

@@ -543,9 +543,7 @@ class NASBench201Space(SearchSpace):
 
     def total_costs(self, archs, dataset=None):
         codes = self._codes(self.validate_all(archs))
-        edge_flops, edge_params, (fixed_flops, fixed_params) = _cost_tables(
-            _check_dataset(dataset)
-        )
+        edge_flops, edge_params, (fixed_flops, fixed_params) = _cost_tables(_check_dataset(dataset))
         cells_per_stage = np.bincount(_CELL_STAGE)
         stage_weight = cells_per_stage[:, None]
         per_arch_flops = (edge_flops * stage_weight).sum(axis=0)[codes].sum(axis=1)
@@ -620,6 +618,32 @@ class NASBench201Space(SearchSpace):
             codes[row] = [_OP_INDEX[op] for op in _parse_arch_string(arch)]
         return codes
 
+    # --- the architecture as named parameters -------------------------------------------
+
+    def parameter_choices(self):
+        """One parameter per edge, ``edge_<target>_<source>`` in arch-string order, whose
+        choices are the 5 ops; every combination is a valid cell.
+
+        Returns
+        -------
+        choices : dict
+            ``{"edge_1_0": op_names, "edge_2_0": op_names, ..., "edge_3_2": op_names}``.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench201Space
+        >>> list(NASBench201Space().parameter_choices())
+        ['edge_1_0', 'edge_2_0', 'edge_2_1', 'edge_3_0', 'edge_3_1', 'edge_3_2']
+        """
+        return {_edge_parameter(src, dst): OPS for src, dst in EDGES}
+
+    def from_parameters(self, values):
+        return _format_arch_string(tuple(self._checked_parameters(values)))
+
+    def to_parameters(self, arch):
+        ops = self._edge_ops(arch)
+        return {_edge_parameter(src, dst): op for (src, dst), op in zip(EDGES, ops)}
+
     # --- graphs ------------------------------------------------------------------------
 
     @_docs
@@ -682,6 +706,10 @@ class NASBench201Space(SearchSpace):
             _check_op(data["op"], f"edge {src}->{dst}")
             ops[position[(src, dst)]] = data["op"]
         return tuple(ops)
+
+
+def _edge_parameter(source, target):
+    return f"edge_{target}_{source}"
 
 
 def _change_one_edge_op(space, arch, rng):

@@ -164,9 +164,7 @@ def _sort_symmetric_slots(link, ops):
     elif link == (0, 0, 1, 2):
         # two parallel chains input -> slot 0 -> slot 2 and input -> slot 1 -> slot 3
         first, second = _GNN_INDEX[ops[0]], _GNN_INDEX[ops[1]]
-        if first > second or (
-            ops[0] == ops[1] and _GNN_INDEX[ops[2]] > _GNN_INDEX[ops[3]]
-        ):
+        if first > second or (ops[0] == ops[1] and _GNN_INDEX[ops[2]] > _GNN_INDEX[ops[3]]):
             ops = [ops[1], ops[0], ops[3], ops[2]]
     return tuple(ops)
 
@@ -418,6 +416,64 @@ class NASBenchGraphSpace(SearchSpace):
             )
         return arch
 
+    # --- the architecture as named parameters -------------------------------------------
+
+    def parameter_choices(self):
+        """The input of each slot, then the op of each slot.
+
+        ``link_<i>`` is the node slot ``i`` reads (0 the input, ``k`` slot ``k - 1``, so
+        ``0..i``) and ``op_<i>`` its op. Every combination but four ``skip`` ops makes an
+        architecture; several make the same one (the benchmark's isomorphism classes), and
+        :meth:`from_parameters` returns the canonical one.
+
+        Returns
+        -------
+        choices : dict
+            ``{"link_0": (0,), "link_1": (0, 1), ..., "op_0": op_names, ..., "op_3": op_names}``.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBenchGraphSpace
+        >>> choices = NASBenchGraphSpace(op_set="proteins").parameter_choices()
+        >>> choices["link_2"], choices["op_0"]
+        ((0, 1, 2), ('gcn', 'sage', 'arma', 'fc', 'skip'))
+        """
+        links = {f"link_{slot}": tuple(range(slot + 1)) for slot in range(N_SLOTS)}
+        ops = {f"op_{slot}": tuple(self.op_names) for slot in range(N_SLOTS)}
+        return {**links, **ops}
+
+    def from_parameters(self, values):
+        """The canonical architecture of the chosen links and ops, or a ValueError.
+
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` for every name of :meth:`parameter_choices`.
+
+        Returns
+        -------
+        arch : GraphArch
+            The canonical architecture (isomorphic choices give the same one).
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBenchGraphSpace
+        >>> space = NASBenchGraphSpace()
+        >>> values = {"link_0": 0, "link_1": 0, "link_2": 0, "link_3": 1,
+        ...           "op_0": "gcn", "op_1": "sage", "op_2": "gat", "op_3": "gin"}
+        >>> space.from_parameters(values)
+        GraphArch(link=(0, 0, 0, 1), ops=('gcn', 'gat', 'sage', 'gin'))
+        """
+        checked = self._checked_parameters(values)
+        return self.validate((tuple(checked[:N_SLOTS]), tuple(checked[N_SLOTS:])))
+
+    def to_parameters(self, arch):
+        link, ops = self.validate(arch)
+        return {
+            **{f"link_{slot}": int(node) for slot, node in enumerate(link)},
+            **{f"op_{slot}": op for slot, op in enumerate(ops)},
+        }
+
     # --- drawing and listing -----------------------------------------------------------
 
     @_docs
@@ -648,9 +704,7 @@ class NASBenchGraphSpace(SearchSpace):
             link.append(sources[0])
             ops.append(graph.nodes[node].get("op"))
         leaves = {
-            slot + 1
-            for slot, leaf in enumerate(_leaf_mask([self._check_link(link)])[0])
-            if leaf
+            slot + 1 for slot, leaf in enumerate(_leaf_mask([self._check_link(link)])[0]) if leaf
         }
         if set(graph.predecessors(OUTPUT_NODE)) != leaves:
             raise ValueError(

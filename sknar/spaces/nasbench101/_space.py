@@ -519,6 +519,113 @@ class NASBench101Space(SearchSpace):
             params=adjacency[:, None] * params[inverse][:, :, None, :],
         )
 
+    # --- the architecture as named parameters -------------------------------------------
+
+    def parameter_choices(self):
+        """The 21 bits of a 7-vertex upper-triangular matrix, then the 5 interior ops.
+
+        ``edge_<i>_<j>`` (0 or 1, ``i < j``) is the edge from vertex ``i`` to vertex ``j``
+        (0 is the input, 6 the output) and ``op_<k>`` the op of interior vertex ``k``
+        (1 to 5). The cell they make is pruned as :meth:`validate` prunes (vertices on no
+        input-output path go, with their ops); many choices make no valid cell (no path to
+        the output, more than 9 edges after pruning): :meth:`from_parameters` raises a
+        ValueError saying why.
+
+        Returns
+        -------
+        choices : dict
+            ``{"edge_0_1": (0, 1), ..., "edge_5_6": (0, 1), "op_1": op_names, ...,
+            "op_5": op_names}``.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench101Space
+        >>> choices = NASBench101Space().parameter_choices()
+        >>> len(choices), choices["edge_0_6"], choices["op_1"]
+        (26, (0, 1), ('conv1x1-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3'))
+        """
+        n = MAX_VERTICES
+        bits = {_bit_parameter(i, j): (0, 1) for i in range(n) for j in range(i + 1, n)}
+        ops = {_op_parameter(vertex): tuple(self.op_names) for vertex in range(1, n - 1)}
+        return {**bits, **ops}
+
+    def from_parameters(self, values):
+        """The canonical (pruned) cell of the bits and ops, or a ValueError.
+
+        Parameters
+        ----------
+        values : mapping
+            ``{name: value}`` for every name of :meth:`parameter_choices`.
+
+        Returns
+        -------
+        cell : NASBench101Cell
+
+        Raises
+        ------
+        ValueError
+            A missing name, a value outside its choices, or choices that make no valid cell
+            (the reason of :meth:`validate`: no path from input to output, too many edges).
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench101Space
+        >>> space = NASBench101Space()
+        >>> values = dict.fromkeys(space.parameter_choices(), 0)
+        >>> values.update({"edge_0_1": 1, "edge_1_6": 1, "op_1": "maxpool3x3",
+        ...                "op_2": "maxpool3x3", "op_3": "maxpool3x3", "op_4": "maxpool3x3",
+        ...                "op_5": "maxpool3x3"})
+        >>> space.from_parameters(values).ops
+        ('input', 'maxpool3x3', 'output')
+        """
+        checked = dict(zip(self.parameter_choices(), self._checked_parameters(values)))
+        n = MAX_VERTICES
+        matrix = [[0] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1, n):
+                matrix[i][j] = int(checked[_bit_parameter(i, j)])
+        ops = ["input"] + [checked[_op_parameter(k)] for k in range(1, n - 1)] + ["output"]
+        return _validate_cell(matrix, ops)
+
+    def to_parameters(self, arch):
+        """Bits and ops that make ``arch``: its vertices first, the output as vertex 6.
+
+        The interior vertices a smaller cell lacks get no edge (pruned again by
+        :meth:`from_parameters`) and the first op.
+
+        Parameters
+        ----------
+        arch : NASBench101Cell, tuple, dict or networkx.DiGraph
+            A cell in any form :meth:`validate` accepts.
+
+        Returns
+        -------
+        values : dict
+            ``{name: value}`` in the order of :meth:`parameter_choices`.
+
+        Examples
+        --------
+        >>> from sknar.spaces import NASBench101Space
+        >>> space = NASBench101Space()
+        >>> cell = space.validate(([[0, 1], [0, 0]], ["input", "output"]))
+        >>> values = space.to_parameters(cell)
+        >>> values["edge_0_6"], sum(values[name] for name in values if name.startswith("edge"))
+        (1, 1)
+        >>> space.from_parameters(values) == cell
+        True
+        """
+        cell = self.validate(arch)
+        slots = _padded_slots(cell.n_vertices)
+        n = MAX_VERTICES
+        matrix = [[0] * n for _ in range(n)]
+        ops = [self.op_names[0]] * n
+        for vertex, slot in enumerate(slots):
+            ops[slot] = cell.ops[vertex]
+            for target, edge in enumerate(cell.matrix[vertex]):
+                matrix[slot][slots[target]] = int(edge)
+        bits = {_bit_parameter(i, j): matrix[i][j] for i in range(n) for j in range(i + 1, n)}
+        return {**bits, **{_op_parameter(k): ops[k] for k in range(1, n - 1)}}
+
     # --- graphs ------------------------------------------------------------------------
 
     @_docs
@@ -577,6 +684,14 @@ class NASBench101Space(SearchSpace):
             raise ValueError(f"expected a networkx.DiGraph, got {type(graph).__name__}")
         matrix, ops = _graph_to_matrix(graph, self)
         return _validate_cell(matrix, ops)
+
+
+def _bit_parameter(source, target):
+    return f"edge_{source}_{target}"
+
+
+def _op_parameter(vertex):
+    return f"op_{vertex}"
 
 
 def _padded_slots(n_vertices):
