@@ -14,6 +14,7 @@ from ..metrics import kendall_tau
 from ..nn import NAREnsemble, NARModule
 from ..tiers import TierTransformer
 from ..utils._torch import check_device, limit_threads
+from ._batches import TensorBatches
 from ._callbacks import EpochProgress, TrainingGuard, divergence_message
 from ._net import NARNet, _schedule_callbacks
 from ._presets import PRESETS, SMALL_DATA_OVERRIDES, SMALL_DATA_SIZE
@@ -387,8 +388,12 @@ class NARRanker(RegressorMixin, BaseEstimator):
             max_epochs=settings["max_epochs"],
             batch_size=settings["batch_size"],
             iterator_valid__batch_size=max(settings["batch_size"], _MIN_PREDICT_BATCH_SIZE),
+            iterator_train=TensorBatches,
+            iterator_valid=TensorBatches,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
+            # One fused update of all the weights instead of a loop of small operations.
+            optimizer__fused=True,
             callbacks=callbacks,
             device=self.device,
             verbose=int(self.verbose >= 2),
