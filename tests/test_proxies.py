@@ -133,6 +133,20 @@ def scorer():
     ).fit()
 
 
+def test_a_network_whose_output_ignores_its_input_has_no_jacob_cov():
+    class Constant(nn.Module):  # as a NAS-Bench-201 cell that connects nothing
+        def __init__(self):
+            super().__init__()
+            self.bias = nn.Parameter(torch.ones(2))
+
+        def forward(self, x):
+            return self.bias.expand(x.shape[0], 2)
+
+    net, X = Constant(), torch.randn(4, 3)
+    assert np.array_equal(input_jacobian(net, X), np.zeros((4, 3)))
+    assert np.isnan(jacob_cov(net, X))
+
+
 def test_scorer_scores_cells_of_the_space_reproducibly(scorer):
     scores = scorer.compute([ALL_CONV, POOL_ONLY])
     assert list(scores) == list(SCORES)

@@ -215,6 +215,11 @@ class ZeroCostScorer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`: the score names.
 
+        Parameters
+        ----------
+        input_features : None
+            Ignored: the input is architectures, not named columns.
+
         Returns
         -------
         names : ndarray of str

@@ -240,6 +240,9 @@ def input_jacobian(network, X):
         net.train()
         output = net(X)
         output.backward(torch.ones_like(output))
+    if X.grad is None:
+        # The output does not depend on the input (e.g. a cell that connects nothing).
+        return np.zeros((X.shape[0], X[0].numel()))
     return X.grad.reshape(X.shape[0], -1).double().numpy()
 
 
