@@ -119,11 +119,18 @@ def fit_side_by_side(key, n_train, seed, baseline, repeat):
         order = list(checkouts) if repeat % 2 == 0 else list(checkouts)[::-1]
         for name in order:
             env = dict(os.environ, PYTHONPATH=checkouts[name])
+            # From the temporary folder: with ``-c`` the working directory comes first on
+            # the path, before PYTHONPATH, and would import the sknar found there.
             done = subprocess.run(
                 [sys.executable, "-c", _FIT_ONCE, str(split), str(seed)],
-                env=env, capture_output=True, text=True, check=True,
+                env=env, cwd=folder, capture_output=True, text=True, check=True,
             )
             result = json.loads(done.stdout.strip().splitlines()[-1])
+            if not result["sknar"].startswith(checkouts[name]):
+                raise RuntimeError(
+                    f"the {name} fit imported sknar from {result['sknar']}, not from "
+                    f"{checkouts[name]}"
+                )
             records.append({
                 "kind": "side by side", "checkout": name, "path": checkouts[name],
                 "commit": _commit_of(checkouts[name]), "benchmark": key,
