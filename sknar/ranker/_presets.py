@@ -16,7 +16,7 @@ PRESETS = {
         dropout=0.0,
         rank_loss_weight=10.0,
         top_weight=0.0,
-        max_epochs=60,
+        max_epochs=100,
         lr=2e-3,
         weight_decay=1e-2,
         batch_size=64,
@@ -39,7 +39,4 @@ PRESETS = {
 #: Below this many training architectures a preset switches to its small-data settings.
 SMALL_DATA_SIZE = 300
 #: What changes in each preset below ``SMALL_DATA_SIZE`` training architectures.
-SMALL_DATA_OVERRIDES = {
-    "fast": dict(d_model=32, d_ff=64, batch_size=32, max_epochs=100),
-    "paper": {},
-}
+SMALL_DATA_OVERRIDES = {"fast": dict(d_model=32, d_ff=64, batch_size=32), "paper": {}}

@@ -55,8 +55,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         55 epochs, batch 128). Parameters left as None take the preset's value; with fewer
         than :data:`~sknar.ranker.SMALL_DATA_SIZE` (300) training architectures the preset's
         small-data settings apply (:data:`~sknar.ranker.SMALL_DATA_OVERRIDES`: the fast
-        preset is narrower, d_model 32 and d_ff 64, and trains in batches of 32 for 100
-        epochs instead of 60).
+        preset is narrower, d_model 32 and d_ff 64, and trains in batches of 32).
         ``settings_`` tells what a fit used.
     n_members : int, default=None
         Number of NAR networks trained side by side from independent initialisations (a
