@@ -319,8 +319,8 @@ def _median_ratio(records, n_train):
             wall.append(pair["baseline"]["fit_s"] / pair["this checkout"]["fit_s"])
             cpu.append(pair["baseline"]["fit_cpu_s"] / pair["this checkout"]["fit_cpu_s"])
     return (
-        f"the baseline checkout: {np.median(wall):.2f}x faster in wall time, "
-        f"{np.median(cpu):.2f}x in CPU time (median of {len(wall)})"
+        f"the baseline checkout: this checkout {np.median(wall):.2f}x faster in wall time, "
+        f"{np.median(cpu):.2f}x in CPU time (median of {len(wall)} pairs)"
     )
 
 
@@ -332,6 +332,7 @@ def _ranker_threads():
 
 def answer(payload):
     lines = []
+    compared = set()
     for r in payload["records"]:
         if r["kind"] == "fit" and r["model"].startswith("NAR"):
             lines.append(
@@ -339,12 +340,12 @@ def answer(payload):
                 f"peak {r['peak_mib']:.0f} MiB; scores the whole NB201 space "
                 f"({r['n_predicted']}) in {r['predict_s']:.2f} s."
             )
-        if r["kind"] == "side by side" and r["checkout"] == "this checkout":
+        if r["kind"] == "side by side" and r["n_train"] not in compared:
+            compared.add(r["n_train"])
             lines.append(
                 f"- NARRanker's default fit on {r['n_train']} archs, side by side with "
                 f"{_median_ratio(payload['records'], r['n_train'])}."
             )
-            break
         if r["kind"] == "search" and r["method"] == "tier search":
             lines.append(
                 f"- A whole tier search ({r['budget']} oracle calls) takes {r['wall_s']:.0f} s."
