@@ -25,6 +25,7 @@ from sklearn.utils.estimator_checks import check_param_validation, parametrize_w
 
 from sknar import NARRanker, TierSampler, TierTransformer
 from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder, PathEncoder
+from sknar.proxies import ZeroCostScorer
 from sknar.ranker import NARNet
 from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
 from sknar.spaces import NASBench201Space
@@ -114,6 +115,11 @@ ESTIMATORS = {
     "TierSampler": Row(lambda: TierSampler(NASBench201Space()), _fit_sampler),
     "TierSearch": Row(_tier_search, _search(10)),
     "TierTransformer": Row(lambda: TierTransformer(n_tiers=2), _fit_on_accuracies),
+    "ZeroCostScorer": Row(
+        lambda: ZeroCostScorer(NASBench201Space(), batch_size=2, image_size=8,
+                               network_params={"C": 2, "N": 1}),
+        lambda scorer: scorer.fit().transform(_archs()[:2]),
+    ),
 }
 
 # Estimators that do not pass scikit-learn's parameter check, and why.

@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "sknar.sampler",
     "sknar.search",
     "sknar.oracles",
+    "sknar.proxies",
     "sknar.metrics",
     "sknar.model_selection",
     "sknar.utils",

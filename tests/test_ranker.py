@@ -538,3 +538,57 @@ def test_make_nar_pipeline_forwards_predict_tier():
     np.testing.assert_array_equal(restored.predict_tier(archs), model.predict_tier(archs))
     with pytest.raises(InvalidParameterError, match="'space' parameter of make_nar_pipeline"):
         make_nar_pipeline("nasbench201")
+
+
+def test_warm_start_refits_from_the_previous_weights(data):
+    X_train, y_train, X_test, _ = data
+    params = dict(TINY, n_members=2, random_state=0)
+    cold = NARRanker(**params).fit(X_train, y_train)
+    warm = pickle.loads(pickle.dumps(cold)).set_params(warm_start=True)
+    warm.fit(X_train, y_train)
+    # The second fit starts where the first ended: its first epoch's loss is far lower
+    # than a fresh network's.
+    assert warm.loss_curve_[0] < 0.5 * cold.loss_curve_[0]
+    # With a learning rate too small to move, a warm refit keeps the previous weights.
+    frozen = NARRanker(**dict(params, warm_start=True)).fit(X_train, y_train)
+    first_state = {k: v.clone() for k, v in frozen.net_.module_.state_dict().items()}
+    frozen.set_params(max_epochs=1, lr=1e-12).fit(X_train, y_train)
+    refit_state = frozen.net_.module_.state_dict()
+    for name, value in first_state.items():
+        torch.testing.assert_close(refit_state[name], value, rtol=0, atol=1e-6)
+    # A network of another shape cannot be continued: the refit starts afresh.
+    reshaped = clone(cold).set_params(warm_start=True).fit(X_train, y_train)
+    reshaped.set_params(n_tiers=4).fit(X_train, y_train)
+    assert reshaped.loss_curve_ == pytest.approx(
+        NARRanker(**dict(params, n_tiers=4)).fit(X_train, y_train).loss_curve_
+    )
+    assert np.all(np.isfinite(warm.predict(X_test)))
+
+
+def test_a_fixed_random_state_gives_identical_scores(data):
+    X_train, y_train, X_test, _ = data
+    params = dict(TINY, max_epochs=5, n_members=3, random_state=3)
+    first = NARRanker(**params).fit(X_train, y_train).predict(X_test)
+    second = NARRanker(**params).fit(X_train, y_train).predict(X_test)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_training_batches_are_those_of_a_seeded_data_loader():
+    from skorch.dataset import Dataset
+
+    from sknar.ranker._batches import TensorBatches
+
+    X = np.arange(23 * 2, dtype=np.float32).reshape(23, 2)
+    y = np.arange(23, dtype=np.float32)
+    dataset = Dataset(X, y)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(7)
+    )
+    batches = TensorBatches(dataset, 5, shuffle=True, generator=torch.Generator().manual_seed(7))
+    assert len(batches) == len(loader) == 5
+    for _ in range(3):  # epochs: each draws its own order
+        for (X_loader, y_loader), (X_batch, y_batch) in zip(loader, batches, strict=True):
+            torch.testing.assert_close(X_batch, X_loader)
+            torch.testing.assert_close(y_batch, y_loader)
+    unshuffled = [y_batch.tolist() for _, y_batch in TensorBatches(dataset, 10)]
+    assert unshuffled == [list(range(10)), list(range(10, 20)), [20.0, 21.0, 22.0]]

@@ -1,7 +1,13 @@
 """What it costs: fit time and peak memory, predictions per second, encoding throughput and
 the cost of a whole search, on this machine with the recorded number of torch threads."""
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +29,8 @@ CONFIGS = {
         "encoding_benchmarks": ["nb201-cifar10", "nb101", "graph-cora"],
         "encoding_limit": None,
         "search": {**search_suite.CONFIGS["full"], "benchmarks": ["nb201-cifar10"], "budget": 200},
+        # NARRanker's default fit here and in a baseline checkout, alternating, same data.
+        "side_by_side": {"sizes": [1000], "repeats": 3},
     },
     "quick": {
         "benchmark": "nb201-cifar10",
@@ -31,9 +39,32 @@ CONFIGS = {
         "encoding_benchmarks": ["nb201-cifar10"],
         "encoding_limit": 2000,
         "search": {**search_suite.CONFIGS["quick"], "benchmarks": ["nb201-cifar10"]},
+        "side_by_side": {"sizes": [60], "repeats": 1},
     },
 }
 DEFAULT_SEEDS = {"full": 1, "quick": 1}
+# The parts of the suite: all by default; SKNAR_BENCH_COST_PARTS="side by side,fit" runs some.
+PARTS = ("fit", "encoding", "search", "side by side")
+# A baseline checkout (e.g. main's) to time NARRanker's fit against, side by side.
+BASELINE_ENV = "SKNAR_BENCH_BASELINE"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+# Run in a fresh interpreter with one checkout first on the path: fit the default ranker on
+# the saved training split, score the rest.
+_FIT_ONCE = """
+import json, sys, time
+import numpy as np
+import sknar
+from sknar.metrics import kendall_tau
+from sknar.ranker import NARRanker
+data = np.load(sys.argv[1])
+ranker = NARRanker(random_state=int(sys.argv[2]))
+started, cpu = time.perf_counter(), time.process_time()
+ranker.fit(data["X_train"], data["y_train"])
+fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+tau = kendall_tau(data["y_test"], ranker.predict(data["X_test"]))
+print(json.dumps({"fit_s": fit_s, "fit_cpu_s": fit_cpu_s, "kendall_tau_rest": tau,
+                  "max_epochs": ranker.settings_["max_epochs"], "sknar": sknar.__file__}))
+"""
 
 
 def fit_cost(spec, key, n_train, seed):
@@ -67,6 +98,55 @@ def fit_cost(spec, key, n_train, seed):
     }
 
 
+def fit_side_by_side(key, n_train, seed, baseline, repeat):
+    """NARRanker's default fit in a baseline checkout and in this one, one after the other.
+
+    Each fit runs in a fresh interpreter with its checkout first on ``PYTHONPATH``, on the
+    same encoded split (encoded here); which goes first alternates with ``repeat`` so that
+    both see the same load of a shared machine. Records wall and CPU seconds of the fit and
+    the Kendall tau on the architectures left out.
+    """
+    data = common.load_benchmark(key)
+    n_archs = len(data["archs"])
+    train_idx, test_idx = split_benchmark(n_archs, n_train, random_state=seed)
+    X_train, X_test, _ = common.encode_split(data, "nar", train_idx, test_idx)
+    checkouts = {"baseline": str(Path(baseline).resolve()), "this checkout": str(_REPO_ROOT)}
+    records = []
+    with tempfile.TemporaryDirectory() as folder:
+        split = Path(folder) / "split.npz"
+        np.savez(split, X_train=np.asarray(X_train), y_train=data["y"][train_idx],
+                 X_test=np.asarray(X_test), y_test=data["y"][test_idx])
+        order = list(checkouts) if repeat % 2 == 0 else list(checkouts)[::-1]
+        for name in order:
+            env = dict(os.environ, PYTHONPATH=checkouts[name])
+            # From the temporary folder: with ``-c`` the working directory comes first on
+            # the path, before PYTHONPATH, and would import the sknar found there.
+            done = subprocess.run(
+                [sys.executable, "-c", _FIT_ONCE, str(split), str(seed)],
+                env=env, cwd=folder, capture_output=True, text=True, check=True,
+            )
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            if not result["sknar"].startswith(checkouts[name]):
+                raise RuntimeError(
+                    f"the {name} fit imported sknar from {result['sknar']}, not from "
+                    f"{checkouts[name]}"
+                )
+            records.append({
+                "kind": "side by side", "checkout": name, "path": checkouts[name],
+                "commit": _commit_of(checkouts[name]), "benchmark": key,
+                "n_train": n_train, "seed": seed, "repeat": repeat, **result,
+            })
+    return records
+
+
+def _commit_of(path):
+    try:
+        return subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def encoding_cost(key, encoding, limit):
     data = common.load_benchmark(key)
     archs = data["archs"] if limit is None else data["archs"][:limit]
@@ -92,8 +172,25 @@ def encoding_cost(key, encoding, limit):
 
 
 def tasks(config, seeds, quick):
+    parts = os.environ.get("SKNAR_BENCH_COST_PARTS")
+    parts = PARTS if not parts else [p.strip() for p in parts.split(",")]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"SKNAR_BENCH_COST_PARTS names {sorted(unknown)}; parts: {PARTS}")
     out = []
-    specs = common.model_specs(config["models"], quick=quick)
+    if "side by side" in parts and os.environ.get(BASELINE_ENV):
+        side = config["side_by_side"]
+        for n_train in side["sizes"]:
+            for repeat in range(side["repeats"]):
+                out.append(
+                    Task(
+                        f"fit side by side n={n_train} repeat {repeat}",
+                        lambda n=n_train, r=repeat: fit_side_by_side(
+                            config["benchmark"], n, seeds[0], os.environ[BASELINE_ENV], r
+                        ),
+                    )
+                )
+    specs = common.model_specs(config["models"], quick=quick) if "fit" in parts else []
     for seed in seeds:
         for n_train in config["sizes"]:
             for spec in specs:
@@ -107,7 +204,7 @@ def tasks(config, seeds, quick):
                         ],
                     )
                 )
-    for key in config["encoding_benchmarks"]:
+    for key in config["encoding_benchmarks"] if "encoding" in parts else []:
         for encoding in common.ENCODINGS:
             out.append(
                 Task(
@@ -116,7 +213,7 @@ def tasks(config, seeds, quick):
                 )
             )
     search = config["search"]
-    for key in search["benchmarks"]:
+    for key in search["benchmarks"] if "search" in parts else []:
         for method in search["methods"]:
             out.append(
                 Task(
@@ -152,6 +249,7 @@ def report(payload):
             f"{r['peak_mib']:.0f} | {r['predictions_per_s']:,.0f} | "
             f"{r['predict_s']:.2f} |"
         )
+    lines += _side_by_side_lines(records)
     lines += [
         "",
         "| space | encoding | archs | features | archs / s | fit s |",
@@ -177,6 +275,55 @@ def report(payload):
     return "\n".join(lines) + "\n"
 
 
+def _side_by_side_lines(records):
+    """NARRanker's fit in the baseline checkout and in this one, with the ratios."""
+    side = [r for r in records if r["kind"] == "side by side"]
+    if not side:
+        return []
+    by_repeat = {}
+    for r in side:
+        by_repeat.setdefault((r["n_train"], r["repeat"]), {})[r["checkout"]] = r
+    lines = [
+        "",
+        "NARRanker's default fit side by side, each in a fresh process, alternating, on the "
+        "same split (`SKNAR_BENCH_BASELINE` names the baseline checkout; wall and CPU "
+        "seconds of the fit; Kendall tau on the architectures left out):",
+        "",
+        "| n_train | repeat | baseline fit s (CPU s) | this fit s (CPU s) | wall ratio | "
+        "CPU ratio | tau baseline | tau this | epochs baseline / this |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (n_train, repeat), pair in sorted(by_repeat.items()):
+        old, new = pair.get("baseline"), pair.get("this checkout")
+        if old is None or new is None:
+            continue
+        lines.append(
+            f"| {n_train} | {repeat} | {old['fit_s']:.1f} ({old['fit_cpu_s']:.1f}) | "
+            f"{new['fit_s']:.1f} ({new['fit_cpu_s']:.1f}) | "
+            f"{old['fit_s'] / new['fit_s']:.2f} | {old['fit_cpu_s'] / new['fit_cpu_s']:.2f} | "
+            f"{old['kendall_tau_rest']:.4f} | {new['kendall_tau_rest']:.4f} | "
+            f"{old['max_epochs']} / {new['max_epochs']} |"
+        )
+    return lines
+
+
+def _median_ratio(records, n_train):
+    """The baseline's fit time over this checkout's, median of the repeats (wall, CPU)."""
+    pairs = {}
+    for r in records:
+        if r["kind"] == "side by side" and r["n_train"] == n_train:
+            pairs.setdefault(r["repeat"], {})[r["checkout"]] = r
+    wall, cpu = [], []
+    for pair in pairs.values():
+        if len(pair) == 2:
+            wall.append(pair["baseline"]["fit_s"] / pair["this checkout"]["fit_s"])
+            cpu.append(pair["baseline"]["fit_cpu_s"] / pair["this checkout"]["fit_cpu_s"])
+    return (
+        f"the baseline checkout: this checkout {np.median(wall):.2f}x faster in wall time, "
+        f"{np.median(cpu):.2f}x in CPU time (median of {len(wall)} pairs)"
+    )
+
+
 def _ranker_threads():
     from sknar.ranker import NARRanker
 
@@ -185,12 +332,19 @@ def _ranker_threads():
 
 def answer(payload):
     lines = []
+    compared = set()
     for r in payload["records"]:
         if r["kind"] == "fit" and r["model"].startswith("NAR"):
             lines.append(
                 f"- {r['model']}: fit on {r['n_train']} archs {r['fit_s']:.1f} s, "
                 f"peak {r['peak_mib']:.0f} MiB; scores the whole NB201 space "
                 f"({r['n_predicted']}) in {r['predict_s']:.2f} s."
+            )
+        if r["kind"] == "side by side" and r["n_train"] not in compared:
+            compared.add(r["n_train"])
+            lines.append(
+                f"- NARRanker's default fit on {r['n_train']} archs, side by side with "
+                f"{_median_ratio(payload['records'], r['n_train'])}."
             )
         if r["kind"] == "search" and r["method"] == "tier search":
             lines.append(

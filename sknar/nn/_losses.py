@@ -30,13 +30,16 @@ def pairwise_logistic_rank_loss(scores, targets):
     >>> round(float(loss), 4)  # log(2): the two scores do not order the pair
     0.6931
     """
-    ordered = targets[:, None] > targets[None, :]
-    if not bool(ordered.any()):
-        return scores.sum() * 0.0
-    # With a member axis, margins[ordered] has one column per member: every member is
-    # averaged over the same pairs, so the mean is the mean of the members' losses.
+    ordered = (targets[:, None] > targets[None, :]).to(scores.dtype)
     margins = scores[:, None] - scores[None, :]
-    return F.softplus(-margins[ordered]).mean()
+    if margins.dim() == 3:
+        # One column per member: every member is averaged over the same pairs, so the
+        # mean is the mean of the members' losses.
+        ordered = ordered.unsqueeze(-1).expand_as(margins)
+    # A multiplying mask rather than boolean indexing: no data-dependent shapes, so no
+    # gather and scatter in the backward pass (it runs once per training batch). Without
+    # ordered pairs the sum is zero, with a gradient path.
+    return (F.softplus(-margins) * ordered).sum() / ordered.sum().clamp(min=1.0)
 
 
 def lambda_rank_loss(scores, targets, sharpness=5.0):

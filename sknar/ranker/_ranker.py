@@ -14,6 +14,7 @@ from ..metrics import kendall_tau
 from ..nn import NAREnsemble, NARModule
 from ..tiers import TierTransformer
 from ..utils._torch import check_device, limit_threads
+from ._batches import TensorBatches
 from ._callbacks import EpochProgress, TrainingGuard, divergence_message
 from ._net import NARNet, _schedule_callbacks
 from ._presets import PRESETS, SMALL_DATA_OVERRIDES, SMALL_DATA_SIZE
@@ -110,6 +111,14 @@ class NARRanker(RegressorMixin, BaseEstimator):
     n_threads : int or None, default=1
         Torch intra-op threads while fitting and predicting; the previous setting is
         restored afterwards. None keeps torch's global setting.
+    warm_start : bool, default=False
+        Refit from the weights of the previous fit instead of a fresh initialisation, when
+        the network has the same shape (the same kept tokens, op codes, number of tiers and
+        model settings; otherwise the refit starts afresh). Meant for the rounds of a
+        search, where each refit adds a few architectures: a warm refit with a fraction of
+        the epochs (e.g. ``max_epochs=20``) starts where the last one ended. The learning
+        rate schedule starts again over ``max_epochs``; the tiers and the standardisation
+        of the scores are refitted on the new data.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling. The caller's global torch and
         numpy random states are left untouched.
@@ -188,6 +197,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         "merge_identical_tokens": ["boolean"],
         "device": [str, torch.device],
         "n_threads": [_COUNT, None],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -215,6 +225,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         merge_identical_tokens=True,
         device="cpu",
         n_threads=1,
+        warm_start=False,
         random_state=None,
         verbose=0,
     ):
@@ -238,6 +249,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         self.merge_identical_tokens = merge_identical_tokens
         self.device = device
         self.n_threads = n_threads
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
@@ -278,6 +290,7 @@ class NARRanker(RegressorMixin, BaseEstimator):
         return self
 
     def _fit(self, X, y, settings, layout_source):
+        previous = self._previous_network() if self.warm_start else None
         self.settings_ = settings
         n_patches, patch_size = self._token_layout(layout_source)
         if self.n_tiers == 1:
@@ -298,7 +311,10 @@ class NARRanker(RegressorMixin, BaseEstimator):
         targets = np.column_stack([tiers, _rank_targets(y, settings["top_weight"])])
         targets = targets.astype(np.float32)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self.net_ = self._train(X, targets, settings, seed)
+        initial_state = None
+        if previous is not None and previous[0] == self._network_shape():
+            initial_state = previous[1]
+        self.net_ = self._train(X, targets, settings, seed, initial_state)
         self.loss_curve_ = [float(loss) for loss in self.net_.history[:, "train_loss"]]
         tier_logits, scores = self._forward(X)
         if not (np.all(np.isfinite(tier_logits)) and np.all(np.isfinite(scores))):
@@ -318,14 +334,38 @@ class NARRanker(RegressorMixin, BaseEstimator):
         # make the pickled model several times larger.
         self.net_.trim_for_prediction()
 
-    def _train(self, X, targets, settings, seed):
-        """Build and train the skorch net; refuse an interrupted training."""
+    def _previous_network(self):
+        """The shape and weights of the fitted network, or None before a first fit."""
+        if not hasattr(self, "net_"):
+            return None
+        state = {k: v.detach().clone() for k, v in self.net_.module_.state_dict().items()}
+        return self._network_shape(), state
+
+    def _network_shape(self):
+        """What a network's weights depend on: kept tokens, op codes, tiers, model sizes."""
+        model = ("n_members", "d_model", "n_layers", "n_heads", "d_ff")
+        return (
+            tuple(int(t) for t in self.token_index_),
+            self.patch_size_,
+            self.n_op_codes_,
+            self.n_tiers_,
+            tuple(self.settings_[name] for name in model),
+        )
+
+    def _train(self, X, targets, settings, seed, initial_state=None):
+        """Build and train the skorch net (from ``initial_state`` when given); refuse an
+        interrupted training."""
         guard = TrainingGuard(max_epochs=settings["max_epochs"])
         progress = EpochProgress(total=settings["max_epochs"]) if self.verbose == 1 else None
         with forked_torch_rng(seed, self.device), limit_threads(self.n_threads):
             net = self._build_net(settings, seed, guard, progress)
             try:
-                net.fit(X, targets)
+                if initial_state is None:
+                    net.fit(X, targets)
+                else:
+                    net.initialize()
+                    net.module_.load_state_dict(initial_state)
+                    net.partial_fit(X, targets)
             finally:
                 if progress is not None:
                     progress.close()
@@ -387,8 +427,12 @@ class NARRanker(RegressorMixin, BaseEstimator):
             max_epochs=settings["max_epochs"],
             batch_size=settings["batch_size"],
             iterator_valid__batch_size=max(settings["batch_size"], _MIN_PREDICT_BATCH_SIZE),
+            iterator_train=TensorBatches,
+            iterator_valid=TensorBatches,
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
+            # One fused update of all the weights instead of a loop of small operations.
+            optimizer__fused=True,
             callbacks=callbacks,
             device=self.device,
             verbose=int(self.verbose >= 2),
