@@ -12,6 +12,7 @@ joblib backend (e.g. ray) runs the evaluations through ``joblib.Parallel``, batc
 import concurrent.futures
 import math
 import numbers
+import os
 import pickle
 import threading
 import time
@@ -83,10 +84,25 @@ def _evaluate(oracle, arch, tag):
 
 # The oracle of this worker process, installed once by the pool's initializer.
 _WORKER_ORACLE = {}
+# Seconds between two looks of a worker at its search process.
+_PARENT_POLL = 1.0
 
 
-def _install_oracle(oracle):
+def _install_oracle(oracle, parent_pid):
+    """Keep the oracle in this worker; exit when the search process is gone.
+
+    A search killed with SIGKILL runs no clean-up: its workers would wait for work (loky's
+    idle timeout, then half a minute for a lock). A thread that sees the worker's parent
+    change ends the worker within a second or two.
+    """
     _WORKER_ORACLE["oracle"] = oracle
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid):
+    while os.getppid() == parent_pid:
+        time.sleep(_PARENT_POLL)
+    os._exit(1)
 
 
 def _evaluate_installed(arch, tag):
@@ -212,7 +228,7 @@ class _Futures:
                     max_workers=self.capacity,
                     timeout=IDLE_WORKER_TIMEOUT,
                     initializer=_install_oracle,
-                    initargs=(self.oracle,),
+                    initargs=(self.oracle, os.getpid()),
                 )
             else:
                 self.executor = concurrent.futures.ThreadPoolExecutor(self.capacity)

@@ -294,6 +294,7 @@ class TierSearch(BaseSearch):
             # One sampler, refitted each time: it keeps its listing of the space.
             self.sampler_ = clone(self._sampler()).set_params(space=self.space)
         seed = draw_seed(rng)
+        previous = self.n_tiers_ if self.n_fits_ else self.n_tiers
         for n_tiers in range(self.n_tiers, 1, -1):
             try:
                 tiers = TierTransformer(n_tiers=n_tiers).fit_transform(values)
@@ -304,7 +305,7 @@ class TierSearch(BaseSearch):
             break
         else:
             self.n_tiers_ = None
-        if self.n_tiers_ != self.n_tiers:
+        if self.n_tiers_ != self.n_tiers and self.n_tiers_ != previous:
             warnings.warn(
                 f"the {len(values)} values hold {len(np.unique(values))} distinct level(s): "
                 f"the sampler follows {self.n_tiers_ or 'no'} tier(s) instead of "
