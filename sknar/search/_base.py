@@ -628,32 +628,26 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         return "budget"
 
     def _loop_asynchronous(self, engine, budget, on_error, bar):
-        """Keep every worker busy: the next evaluation starts as soon as one finishes; the
-        searcher proposes while the others run."""
+        """Keep every worker busy: the next evaluation starts as soon as one finishes.
+
+        What the searcher proposes goes to the engine at once (it queues what the workers
+        cannot start yet), and the searcher proposes again while fewer than two evaluations
+        per worker are outstanding: its fits and rankings run while the workers evaluate.
+        """
         state = self._state
-        queue = deque()
         failure = None
         stopping = False
-
-        def submit():
-            while queue and failure is None and engine.n_running < engine.capacity:
-                arch = queue.popleft()
-                engine.submit(self.space.hash(arch), arch)
-
         while True:
-            # Fill the free workers; keep one proposal ready while they run.
-            while True:
-                submit()
-                if stopping or failure is not None or queue:
-                    break
+            while not stopping and failure is None:
                 room = budget - state.n_told - engine.n_running
-                if room <= 0:
+                if room <= 0 or engine.n_running >= 2 * engine.capacity:
                     break
                 asked = self._ask(room)
                 if not asked:
                     stopping = state.stop_reason is not None or not engine.n_running
                     break
-                queue.extend(asked)
+                for arch in asked:
+                    engine.submit(self.space.hash(arch), arch)
             if not engine.n_running:
                 if failure is not None:
                     raise self._failure_error(failure) from failure.exception
@@ -666,6 +660,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
                 self._finished(key, outcome, bar)
                 self._record([outcome], write=False)
                 if not outcome.ok and on_error == "raise" and failure is None:
+                    # Evaluations already running finish and are kept; none starts.
                     failure = outcome
                     engine.stop()
 

@@ -14,6 +14,7 @@ import math
 import numbers
 import os
 import pickle
+import re
 import threading
 import time
 import traceback
@@ -207,7 +208,14 @@ class _Sequential:
 
 
 class _Futures:
-    """Evaluations on a ``concurrent.futures`` executor (threads or loky processes)."""
+    """Evaluations on a ``concurrent.futures`` executor (threads or loky processes).
+
+    A worker process that dies breaks the loky pool, and every evaluation the pool was
+    running fails with it, without saying which one killed it. When only one was running,
+    it is the one: a failure. When several were, each is a suspect and runs again alone in a
+    new pool (nothing else runs beside it, new submissions wait): the one that kills its
+    worker again fails, the others finish as if nothing had happened.
+    """
 
     asynchronous = True
 
@@ -217,6 +225,9 @@ class _Futures:
         self.processes = processes
         self.running = {}
         self.executor = None
+        self.suspects = deque()
+        self.held = deque()
+        self.alone = False
 
     def _executor(self):
         if self.executor is None:
@@ -236,9 +247,15 @@ class _Futures:
 
     @property
     def n_running(self):
-        return len(self.running)
+        return len(self.running) + len(self.suspects) + len(self.held)
 
     def submit(self, tag, arch):
+        if self.suspects or self.alone:
+            self.held.append((tag, arch))
+        else:
+            self._start(tag, arch)
+
+    def _start(self, tag, arch):
         if self.processes:
             future = self._executor().submit(_evaluate_installed, arch, tag)
         else:
@@ -246,33 +263,59 @@ class _Futures:
         self.running[future] = (tag, arch)
 
     def wait(self):
+        while True:
+            if not self.running:
+                if self.suspects:
+                    self.alone = True
+                    self._start(*self.suspects.popleft())
+                else:
+                    self.alone = False
+                    while self.held:
+                        self._start(*self.held.popleft())
+            finished = self._wait_running()
+            if finished or not self.n_running:
+                return finished
+
+    def _wait_running(self):
         done, _ = concurrent.futures.wait(
             list(self.running), return_when=concurrent.futures.FIRST_COMPLETED
         )
-        finished, broken = [], False
+        finished, lost = [], []
         for future in done:
             tag, arch = self.running.pop(future)
             try:
                 finished.append(future.result())
             except concurrent.futures.process.BrokenProcessPool as exc:
-                broken = True
-                finished.append((tag, _worker_died(arch, exc)))
+                lost.append((tag, arch, exc))
             except Exception as exc:  # noqa: BLE001 - e.g. an oracle that cannot be pickled
                 finished.append((tag, failure_outcome(arch, _portable(exc))))
-        if broken:
-            # The pool is broken: the evaluations it still ran are lost with it.
-            for future, (tag, arch) in list(self.running.items()):
+        if lost:
+            # The pool is broken: every evaluation it still ran is lost with it.
+            for future, (tag, arch) in self.running.items():
                 future.cancel()
-                finished.append((tag, _worker_died(arch, None)))
+                lost.append((tag, arch, None))
             self.running.clear()
             self.executor.shutdown(wait=False)
             self.executor = None
+            if len(lost) == 1:
+                tag, arch, exc = lost[0]
+                finished.append((tag, _worker_died(arch, exc)))
+            else:
+                self.suspects.extend((tag, arch) for tag, arch, _ in lost)
+        if not self.running and self.alone and not lost:
+            self.alone = False
         return finished
 
     def stop(self):
-        """Nothing to do: the search submits no more."""
+        """Start nothing more: what waits in the executor's queue is cancelled."""
+        self.held.clear()
+        for future in list(self.running):
+            if future.cancel():
+                del self.running[future]
 
     def close(self, abandon=False):
+        self.suspects.clear()
+        self.held.clear()
         if self.executor is None:
             return
         for future in self.running:
@@ -286,13 +329,10 @@ class _Futures:
 
 
 def _worker_died(arch, exc):
-    detail = f": {exc}" if exc is not None else ""
+    codes = re.search(r"exit codes of the workers are (\{.*?\})", str(exc or ""))
+    detail = f" (exit code {codes.group(1)})" if codes else ""
     return failure_outcome(
-        arch,
-        RuntimeError(
-            "the worker process running this evaluation (or another one running at the same "
-            f"time) died{detail}"
-        ),
+        arch, RuntimeError(f"the worker process running this evaluation died{detail}")
     )
 
 
