@@ -14,6 +14,7 @@ import os
 import socket
 import stat
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -466,6 +467,8 @@ class Journal:
         except BaseException:
             self._lock.release()
             raise
+        # A journal dropped without close (a searcher forgotten) still releases its lock.
+        self._closer = weakref.finalize(self, _close_journal, self._file, self._lock)
 
     def _open(self, header, fresh_seed):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -579,6 +582,10 @@ class Journal:
         )
 
     def close(self):
-        if not self._file.closed:
-            self._file.close()
-        self._lock.release()
+        self._closer()
+
+
+def _close_journal(file, lock):
+    if not file.closed:
+        file.close()
+    lock.release()
