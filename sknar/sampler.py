@@ -186,8 +186,9 @@ class TierSampler(BaseEstimator):
     The candidates of guided draws come from one of two sources (``candidates``):
 
     - ``"enumerate"``: the whole space, listed with ``space.enumerate()`` at the first
-      ``sample`` call after ``fit`` and kept with its features on the fitted sampler until
-      the next ``fit`` (copies and pickles of the sampler leave it out), so each call
+      ``sample`` call after ``fit`` and kept with its features on the fitted sampler, also
+      across refits on the same space, dataset and features (copies and pickles of the
+      sampler leave it out), so each call
       filters the enumerated space by bin (exact; meant for small spaces such as
       NAS-Bench-201 or NAS-Bench-Graph, whose listing takes about a second);
     - ``"rejection"``: uniform draws of ``batch_size`` architectures from ``space.sample``,
