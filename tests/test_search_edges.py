@@ -344,22 +344,27 @@ def test_the_oracle_travels_once_per_worker(space):
     assert result.n_queries == 40 and 1 <= len(PICKLED) <= 2
 
 
-def test_asynchronous_evaluation_starts_the_next_one_when_a_worker_is_free(space):
+def test_asynchronous_evaluation_starts_the_next_one_when_a_worker_is_free(space, tmp_path):
     slow = RandomSearch(space, batch_size=4, random_state=0).ask()[0]
 
     def oracle(arch):
         time.sleep(1.0 if arch == slow else 0.01)
         return accuracy(arch)
 
+    finished = {}
     with parallel_config(backend="threading", n_jobs=2):
-        batch = RandomSearch(space, batch_size=4, random_state=0).run(
-            oracle, 12, schedule="batch"
-        )
-        asynchronous = RandomSearch(space, batch_size=4, random_state=0).run(oracle, 12)
-    assert batch.archs.index(slow) == 0  # told in the order asked
-    # The other worker went on with the next batches while the slow one ran.
-    assert asynchronous.archs.index(slow) >= 6
-    assert set(asynchronous.archs) == set(batch.archs)
+        for schedule in ("batch", "asynchronous"):
+            journal = tmp_path / f"{schedule}.jsonl"  # one line per evaluation, as it ends
+            result = RandomSearch(space, batch_size=4, random_state=0).run(
+                oracle, 12, schedule=schedule, journal=journal
+            )
+            finished[schedule] = [tuple(e["arch"]) for e in read_journal(journal)[1]]
+            assert result.archs[0] == slow  # the result is in query order
+    # Batch by batch, the other worker waited for the slow one at the end of its batch;
+    # asynchronously, it went on with the next batches while the slow one ran.
+    assert finished["batch"].index(slow) == 3
+    assert finished["asynchronous"].index(slow) >= 6
+    assert set(finished["asynchronous"]) == set(finished["batch"])
 
 
 @pytest.mark.parametrize("name", ["tier", "evolution"])

@@ -303,6 +303,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             state.told.add(key)
             # The exception object is not kept: the searcher stays picklable.
             state.outcomes.append(dataclasses.replace(outcome, exception=None))
+            state.told_queries.append(state.query[key])
             if outcome.ok:
                 state.success_archs.append(outcome.arch)
                 state.success_values.append(outcome.value)
@@ -312,7 +313,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
 
     def _result(self, stop_reason):
         state = self._state
-        outcomes = state.outcomes
+        # In query order: the order asked, whatever the order the evaluations finished in.
+        order = np.argsort(state.told_queries, kind="stable")
+        outcomes = [state.outcomes[index] for index in order]
         successes = [outcome for outcome in outcomes if outcome.ok]
         has_report = bool(successes) and all(o.report_value is not None for o in successes)
         return SearchResult(

@@ -61,6 +61,7 @@ class _State:
         self.budget = budget
         self.archs = []
         self.outcomes = []
+        self.told_queries = []
         self.told = set()
         self.pending = {}
         self.taken = set()
