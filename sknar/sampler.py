@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from .search._history import SearchWarning
 from .spaces import SearchSpace
 
 __all__ = ["TierSampler"]
@@ -130,6 +131,7 @@ class _Pool:
 
     def __init__(self, names):
         self.names = names
+        self.listing = None
         self.archs = []
         self.hashes = []
         self.index_of = {}
@@ -184,8 +186,9 @@ class TierSampler(BaseEstimator):
     The candidates of guided draws come from one of two sources (``candidates``):
 
     - ``"enumerate"``: the whole space, listed with ``space.enumerate()`` at the first
-      ``sample`` call after ``fit`` and kept with its features on the fitted sampler until
-      the next ``fit`` (copies and pickles of the sampler leave it out), so each call
+      ``sample`` call after ``fit`` and kept with its features on the fitted sampler, also
+      across refits on the same space, dataset and features (copies and pickles of the
+      sampler leave it out), so each call
       filters the enumerated space by bin (exact; meant for small spaces such as
       NAS-Bench-201 or NAS-Bench-Graph, whose listing takes about a second);
     - ``"rejection"``: uniform draws of ``batch_size`` architectures from ``space.sample``,
@@ -395,13 +398,18 @@ class TierSampler(BaseEstimator):
             self.null_divergences_[name] = self._null_divergence(
                 top_bins, bottom_bins, edges.size - 1, rng
             )
+        previous = getattr(self, "_pool", None)
         self.selected_features_ = [
             name
             for name in self.feature_names_
             if self.divergences_[name] >= self.divergence_threshold
             and self.divergences_[name] > self.null_divergences_[name]
         ]
-        self._pool = None
+        # Refitting on the same space keeps the listing of the space (a search refits its
+        # sampler every round; listing NAS-Bench-201 with its features takes a second).
+        listing = (self.space, self.dataset, list(self.feature_names_))
+        keep = previous is not None and previous.listing == listing
+        self._pool = previous if keep else None
         return self
 
     def __getstate__(self):
@@ -469,10 +477,14 @@ class TierSampler(BaseEstimator):
         return chosen, blocked
 
     @validate_params(
-        {"n": [Interval(Integral, 0, None, closed="left")], "exclude": [Iterable]},
+        {
+            "n": [Interval(Integral, 0, None, closed="left")],
+            "exclude": [Iterable],
+            "random_state": ["random_state"],
+        },
         prefer_skip_nested_validation=True,
     )
-    def sample(self, n, exclude=()):
+    def sample(self, n, *, exclude=(), random_state=None):
         """Return ``n`` distinct new architectures, guided by the top tier.
 
         Parameters
@@ -482,6 +494,8 @@ class TierSampler(BaseEstimator):
         exclude : iterable of architectures, default=()
             Architectures never to return (e.g. those already evaluated), in any form
             ``space.validate`` accepts.
+        random_state : int, RandomState instance or None, default=None
+            Seeds this call's draws; None uses the sampler's ``random_state``.
 
         Returns
         -------
@@ -497,30 +511,17 @@ class TierSampler(BaseEstimator):
         check_is_fitted(self, "selected_features_")
         space = self.space
         excluded = {space.hash(arch) for arch in space.validate_all(exclude)}
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
         n_guided = int(round(n * (1.0 - self.noise))) if self.selected_features_ else 0
         if self._candidate_source() == "enumerate":
             return self._sample_enumerated(n, n_guided, excluded, rng)
         return self._sample_by_rejection(n, n_guided, excluded, rng)
 
-    def _reuse_listing(self, other):
-        """Take ``other``'s listing of the space if it lists the same features of the same
-        space: a search refits a clone of its sampler every round, and listing a space
-        with its features costs about a second (NAS-Bench-201, NAS-Bench-Graph)."""
-        pool = getattr(other, "_pool", None)
-        if (
-            pool is not None
-            and other.space is self.space
-            and other.dataset == self.dataset
-            and pool.names == self.feature_names_
-        ):
-            self._pool = pool
-        return self
-
     def _enumerated_pool(self):
         """The whole space with its features, listed at the first draw after ``fit``."""
         if getattr(self, "_pool", None) is None:
             self._pool = _Pool(self.feature_names_)
+            self._pool.listing = (self.space, self.dataset, list(self.feature_names_))
             self._pool.extend(self.space, list(self.space.enumerate()), self.dataset)
         return self._pool
 
@@ -591,7 +592,7 @@ class TierSampler(BaseEstimator):
             warnings.warn(
                 f"only {n_found} of the {n_guided} guided draws found an architecture in the "
                 "top tier's bins that is not excluded; the rest are drawn uniformly.",
-                RuntimeWarning,
+                SearchWarning,
                 stacklevel=3,
             )
 

@@ -524,11 +524,6 @@ def test_a_binary_journal_is_refused_naming_the_file(tmp_path, capsys):
     assert journal.read_bytes()[:4] == b"\x89PNG"  # left as it was
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the library's searchers say what a journal resumed once the search core of issue "
-    "21 lands; the command line passes its verbosity on (remove this mark then)",
-)
 def test_a_resumed_search_says_what_it_resumed(tmp_path, capsys):
     journal = tmp_path / "j.jsonl"
     argv = ["search", "--strategy", "random", "--seed", "2", "--journal", str(journal),

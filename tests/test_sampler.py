@@ -149,7 +149,7 @@ def test_noise_one_is_uniform_and_no_selected_feature_is_uniform(fitted):
     assert np.mean(guided) > 3.0
 
 
-def test_enumerated_space_is_listed_once_per_fit_and_kept_on_the_sampler():
+def test_enumerated_space_is_listed_once_and_kept_across_refits():
     space = SmallToySpace()
     listings = []
     enumerate_space = space.enumerate
@@ -164,7 +164,11 @@ def test_enumerated_space_is_listed_once_per_fit_and_kept_on_the_sampler():
     first = sampler.sample(20, exclude=archs)
     assert sampler.sample(20, exclude=archs) == first and len(listings) == 1
     sampler.fit(archs, toy_tiers(space, archs))
-    assert sampler.sample(20, exclude=archs) == first and len(listings) == 2
+    assert sampler.sample(20, exclude=archs) == first and len(listings) == 1
+    # Another seed per call, given to sample: the draws change, the listing stays.
+    assert sampler.sample(20, exclude=archs, random_state=1) != first and len(listings) == 1
+    sampler.set_params(space=SmallToySpace()).fit(archs, toy_tiers(space, archs))
+    assert len(sampler.sample(20, exclude=archs)) == 20
 
 
 def test_copies_of_a_sampler_leave_the_listed_space_out():
@@ -266,8 +270,9 @@ def test_fit_rejects_an_unknown_feature():
 )
 def test_sample_rejects_bad_arguments(fitted, args, message):
     sampler, _ = fitted
+    n, *exclude = args
     with pytest.raises(InvalidParameterError, match=message):
-        sampler.sample(*args)
+        sampler.sample(n, **({"exclude": exclude[0]} if exclude else {}))
 
 
 def test_fit_names_invalid_architecture():

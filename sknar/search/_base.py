@@ -1,11 +1,14 @@
-"""The base class of the searchers: ask/tell, and ``run`` as a loop over them."""
+"""The base class of the searchers: ask/tell over a history, a journal that is the
+search's record, and ``run`` as a loop over ask and tell."""
 
 import dataclasses
 import numbers
 import os
+import sys
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
+from collections import deque
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
@@ -17,10 +20,11 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from ._evaluation import BatchEvaluation, Outcome, outcome_of_value
-from ._journal import Journal, hash_text, make_header
+from ._evaluation import Outcome, make_engine, outcome_of_value
+from ._history import SearchHistory, SearchWarning, _State
+from ._journal import Journal, describe_oracle, hash_text, make_header
 from ._result import EvaluationError, SearchResult
-from ._uniform import draw_seed, space_left
+from ._uniform import distinct_uniform, draw_seed
 
 __all__ = ["BaseSearch"]
 
@@ -30,71 +34,62 @@ _RUN_CONSTRAINTS = {
     "n_jobs": [numbers.Integral, None],
     "journal": [str, os.PathLike, None],
     "on_error": [StrOptions({"raise", "skip"})],
+    "schedule": [StrOptions({"asynchronous", "batch"})],
 }
 
 
-class _SearchState:
-    """The evaluations of one search: told outcomes, pending architectures, timings."""
-
-    def __init__(self, rng, budget):
-        self.rng = rng
-        self.budget = budget
-        self.outcomes = []
-        self.told = set()
-        self.pending = {}
-        self.taken = set()
-        self.taken_archs = []
-        self.success_archs = []
-        self.success_values = []
-        self.started = time.perf_counter()
-        self.ask_time = 0.0
-        self.stop_reason = None
-        self.best = None
-        self.n_failed_shown = 0
-
-    @property
-    def n_told(self):
-        return len(self.outcomes)
-
-    def take(self, key, arch):
-        self.taken.add(key)
-        self.taken_archs.append(arch)
-
-
 class BaseSearch(BaseEstimator, metaclass=ABCMeta):
-    """Base class of the searchers: ask/tell, and ``run`` as a loop over ask and tell.
+    """Base class of the searchers: ask/tell over a history, a journal, and ``run``.
 
-    A search is a sequence of batches. :meth:`ask` returns the next architectures to
-    evaluate, :meth:`tell` records their values (any order, partial batches, failures), and
-    :meth:`run` loops over both with an oracle, a budget, parallel evaluation, a journal
-    and a failure policy. A searcher keeps the state of its current search: :meth:`ask` and
-    :meth:`tell` continue it, :meth:`run` starts a new one. No architecture is asked twice.
+    :meth:`ask` returns the next architectures to evaluate and :meth:`tell` records their
+    values (any order, partial batches, failures); :meth:`run` loops over both with an
+    oracle, a budget, parallel evaluation, a journal and a failure policy. A searcher keeps
+    the state of its current search: :meth:`ask` and :meth:`tell` continue it, :meth:`run`
+    and :meth:`open_journal` start a new one. No architecture is asked twice.
 
-    A subclass defines ``_propose(n_max)``, the next batch (at most ``n_max`` architectures
-    when ``n_max`` is not None; an empty list when it waits for results, or when it has
-    nothing left, after ``return self._exhausted()``), and may define ``_start()`` (set up
-    its own state when a search starts), ``_observe(outcomes)`` (learn from the outcomes
-    told, in the order told) and ``_check_params(budget)`` (checks that involve several
-    parameters, or the budget: None under ask/tell). ``self._state`` holds the current
-    search: ``rng`` (its RandomState: draw everything random from it), ``taken`` (the
-    hashes of every architecture asked or told: never propose one of them),
-    ``taken_archs``, ``pending`` (asked, not yet told), ``success_archs`` and
-    ``success_values`` (what the searcher may learn from) and ``n_told``.
+    **The journal is the search's record.** :meth:`open_journal` gives the search a JSON
+    Lines file: every evaluation told (by :meth:`tell` or by :meth:`run`) is appended and
+    flushed as it arrives, and a journal that already holds evaluations is told back (the
+    searcher learns from all of them at once: a tier search fits its ranker once) before
+    the search goes on. No recorded evaluation is ever made again. ``run(...,
+    journal=path)`` does the same for one run.
+
+    **Writing a searcher.** A subclass writes its own logic only, against the read-only
+    :class:`SearchHistory` it is given; the base class clips every request to the budget
+    and to what the space has left, runs the start-up phase and replaces its failures:
+
+    - ``_propose(history, n)`` (required): at most ``n`` new architectures (``n >= 1``,
+      already clipped to the budget and to the space), none of them in ``history.taken``;
+      an empty list when it waits for pending results, or ``return self._exhausted()``
+      when it has nothing left;
+    - ``_n_startup()``: successful uniform evaluations wanted before ``_propose`` is
+      called (default 0); failed ones are replaced by new uniform draws;
+    - ``_start(history)``: set up the searcher's own state when a search starts;
+    - ``_observe(history, outcomes)``: learn from newly told evaluations (each with
+      ``arch``, ``value``, ``ok``, ``metrics``, ``fidelity``, ``error``), in the order told;
+    - ``_check_params(budget)``: checks that involve several parameters, or the budget
+      (None under ask/tell).
+
+    Draw everything random from ``history.rng``: a search that runs to its end in one
+    sequential process then gives the same queries for the same seed.
 
     Parameters
     ----------
     space : SearchSpace
         The space searched (any object implementing the :mod:`sknar.spaces` protocol).
     random_state : int, RandomState instance or None, default=None
-        Seeds the search; an int gives the same queries on every run.
+        Seeds the search; an int gives the same queries on every sequential run.
     verbose : int, default=0
-        Show a progress bar over the oracle calls of :meth:`run` when positive.
+        Show a progress bar over the oracle calls of :meth:`run`, and say what a resumed
+        journal held, on stderr, when positive.
 
     Attributes
     ----------
     result_ : SearchResult
         The evaluations of the current search: set by :meth:`run` (also when it stops on an
-        error or an interruption) and by :meth:`tell`.
+        error or an interruption), :meth:`tell` and :meth:`open_journal`.
+    history_ : SearchHistory
+        A read-only view of the current search.
 
     Examples
     --------
@@ -102,10 +97,10 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
     >>> from sknar.spaces import NASBench201Space
     >>> class FirstDraws(BaseSearch):
     ...     '''Evaluate uniform draws, two at a time.'''
-    ...     def _propose(self, n_max):
-    ...         state, n = self._state, 2 if n_max is None else min(2, n_max)
-    ...         draws = self.space.sample(n + len(state.taken), random_state=state.rng)
-    ...         return [a for a in draws if self.space.hash(a) not in state.taken][:n]
+    ...     def _propose(self, history, n):
+    ...         n = min(2, n)
+    ...         draws = self.space.sample(n + len(history.taken), random_state=history.rng)
+    ...         return [a for a in draws if self.space.hash(a) not in history.taken][:n]
     >>> search = FirstDraws(NASBench201Space())
     >>> search.run(lambda arch: float(arch.count("skip")), budget=5).n_queries
     5
@@ -125,18 +120,29 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
 
     # --- what a subclass writes -----------------------------------------------------------
 
-    def _start(self):
+    def _start(self, history):
         """Set up the subclass's own state when a search starts."""
 
-    @abstractmethod
-    def _propose(self, n_max):
-        """The next architectures to evaluate (at most ``n_max`` when not None)."""
+    def _n_startup(self):
+        """Successful uniform evaluations wanted before ``_propose`` is called."""
+        return 0
 
-    def _observe(self, outcomes):
+    @abstractmethod
+    def _propose(self, history, n):
+        """At most ``n`` new architectures to evaluate."""
+
+    def _observe(self, history, outcomes):
         """Learn from told outcomes (in the order told)."""
 
     def _check_params(self, budget):
         """Checks that involve several parameters, or the budget (None under ask/tell)."""
+
+    def _exhausted(self, reason="exhausted", message=None):
+        """Mark the search finished (nothing left to propose); return an empty batch."""
+        self._state.stop_reason = reason
+        if message:
+            warnings.warn(message, SearchWarning, stacklevel=3)
+        return []
 
     # --- ask / tell -----------------------------------------------------------------------
 
@@ -158,8 +164,8 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         self._started()
         return self._ask(None)
 
-    def tell(self, archs, values, *, report_values=None):
-        """Record the values of evaluated architectures.
+    def tell(self, archs, values, *, report_values=None, metrics=None, fidelities=None):
+        """Record the values of evaluated architectures (and append them to the journal).
 
         Parameters
         ----------
@@ -171,7 +177,12 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             or an exception instance records a failed evaluation: it stays in the result
             and is never proposed again, but no searcher learns from it.
         report_values : sequence of float or None, default=None
-            A second metric per architecture, recorded only (e.g. test accuracy).
+            A second metric per architecture, recorded only (e.g. test accuracy); it is the
+            metric named ``"report"``.
+        metrics : sequence of dict or None, default=None
+            Other named metrics per architecture (``{name: number}``), recorded only.
+        fidelities : sequence or None, default=None
+            The fidelity of each evaluation (e.g. the epochs trained), recorded only.
 
         Returns
         -------
@@ -181,21 +192,42 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         state = self._started()
         archs = list(archs)
         values = list(values)
-        reports = [None] * len(archs) if report_values is None else list(report_values)
-        if not len(archs) == len(values) == len(reports):
+        n = len(archs)
+        columns = {
+            "values": values,
+            "report values": [None] * n if report_values is None else list(report_values),
+            "metrics": [None] * n if metrics is None else list(metrics),
+            "fidelities": [None] * n if fidelities is None else list(fidelities),
+        }
+        if any(len(column) != n for column in columns.values()):
+            sizes = ", ".join(f"{len(column)} {name}" for name, column in columns.items())
             raise ValueError(
-                f"tell needs one value (and report value) per architecture; got "
-                f"{len(archs)} architectures, {len(values)} values and {len(reports)} "
-                "report values."
+                f"tell needs one entry per architecture; got {n} architectures and {sizes}."
             )
         canonical = [self.space.validate(arch) for arch in archs]
         outcomes = [
-            outcome_of_value(arch, value, report)
-            for arch, value, report in zip(canonical, values, reports)
+            outcome_of_value(arch, value, report, metrics=metric, fidelity=fidelity)
+            for arch, value, report, metric, fidelity in zip(
+                canonical, *columns.values()
+            )
         ]
-        self._record(outcomes)
+        self._record(outcomes, write=True)
         self.result_ = self._result(state.stop_reason)
         return self
+
+    @property
+    def history_(self):
+        self._check_started()
+        return SearchHistory(self._state, self.space)
+
+    def _check_started(self):
+        if getattr(self, "_state", None) is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(
+                f"this {type(self).__name__} has no search yet: ask, tell, run or "
+                "open_journal starts one."
+            )
 
     def _started(self):
         """The current search's state, starting a search (ask/tell: no budget) if none."""
@@ -206,15 +238,23 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         return self._state
 
     def _begin(self, rng, budget):
-        self._state = _SearchState(rng, budget)
-        self._start()
+        self._state = _State(rng, budget)
+        self._start(SearchHistory(self._state, self.space))
         return self._state
 
     def _ask(self, n_max):
         state = self._state
+        history = SearchHistory(state, self.space)
+        limits = [limit for limit in (n_max, history.n_left) if limit is not None]
+        n = min(limits) if limits else sys.maxsize
+        if n <= 0:
+            return self._exhausted() if history.n_left == 0 else []
         started = time.perf_counter()
-        archs = list(self._propose(n_max))
-        state.ask_time += time.perf_counter() - started
+        try:
+            archs = list(self._startup(history, n))
+        finally:
+            state.ask_time += time.perf_counter() - started
+        archs = archs[:n]
         keys = [self.space.hash(arch) for arch in archs]
         if len(set(keys)) < len(keys) or any(key in state.taken for key in keys):
             raise RuntimeError(
@@ -225,7 +265,26 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             state.take(key, arch)
         return archs
 
-    def _record(self, outcomes):
+    def _startup(self, history, n):
+        """The start-up phase (uniform draws until ``_n_startup()`` succeed, failures
+        replaced), then the subclass's proposals."""
+        short = self._n_startup() - history.n_ok
+        if short <= 0:
+            return self._propose(history, n)
+        short -= history.n_pending
+        if short <= 0:
+            return []  # wait for the start-up results already asked for
+        draws = distinct_uniform(
+            self.space, min(short, n), history.taken, history.rng, allow_fewer=True
+        )
+        if not draws:
+            return self._exhausted(
+                message=f"the space {getattr(self.space, 'name', '')} supplied no new "
+                "architecture for the start-up phase. The search ends."
+            )
+        return draws
+
+    def _record(self, outcomes, write):
         """Add told outcomes to the search (all or none: each is checked first)."""
         state = self._state
         keys = [self.space.hash(outcome.arch) for outcome in outcomes]
@@ -237,20 +296,26 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
                     "told once."
                 )
             seen.add(key)
+        journal = getattr(self, "_journal", None)
         for outcome, key in zip(outcomes, keys):
-            if state.pending.pop(key, None) is None and key not in state.taken:
-                state.take(key, outcome.arch)
+            state.pending.pop(key, None)
+            state.take(key, outcome.arch)
             state.told.add(key)
             # The exception object is not kept: the searcher stays picklable.
             state.outcomes.append(dataclasses.replace(outcome, exception=None))
+            state.told_queries.append(state.query[key])
             if outcome.ok:
                 state.success_archs.append(outcome.arch)
                 state.success_values.append(outcome.value)
-        self._observe(outcomes)
+            if write and journal is not None:
+                journal.write(state.query[key], hash_text(key), outcome)
+        self._observe(SearchHistory(state, self.space), outcomes)
 
     def _result(self, stop_reason):
         state = self._state
-        outcomes = state.outcomes
+        # In query order: the order asked, whatever the order the evaluations finished in.
+        order = np.argsort(state.told_queries, kind="stable")
+        outcomes = [state.outcomes[index] for index in order]
         successes = [outcome for outcome in outcomes if outcome.ok]
         has_report = bool(successes) and all(o.report_value is not None for o in successes)
         return SearchResult(
@@ -270,15 +335,150 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             stop_reason=stop_reason,
         )
 
+    # --- the journal --------------------------------------------------------------------------
+
+    def open_journal(self, path, *, oracle=None):
+        """Start a search recorded in the journal ``path``; resume what it holds.
+
+        The file is created (with a header naming the searcher, its parameters, the space,
+        the seed and the oracle) when absent or empty. When it holds evaluations of this
+        search (same searcher, parameters, space, seed and, when both are known, oracle;
+        else an error naming the differing setting), they are told back: the searcher
+        learns from all of them at once and the search goes on from there. With
+        ``random_state=None`` a seed is drawn and recorded, and a resumed search adopts it.
+        From then on every evaluation told is appended and flushed as it arrives, until
+        :meth:`close_journal` or the next search.
+
+        One process writes a journal at a time: a journal in use by another search (in this
+        process or another, on this machine or another sharing the file system: a POSIX
+        lock on ``<path>.lock``) is refused.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The journal file (JSON Lines, see :func:`read_journal`).
+        oracle : callable or None, default=None
+            The oracle the evaluations come from, described in the header (its class, and
+            its parameters where it has ``get_params`` or ``describe``); a journal written
+            with another one is refused. None: not recorded, not checked.
+
+        Returns
+        -------
+        self : BaseSearch
+            The searcher, whose ``result_`` holds the evaluations resumed.
+        """
+        validate_parameter_constraints(
+            {"path": [str, os.PathLike]}, {"path": path}, f"{type(self).__name__}.open_journal"
+        )
+        self._validate_params()
+        self._check_params(None)
+        self._open_journal(path, oracle, None)
+        self.result_ = self._result(None)
+        return self
+
+    def close_journal(self):
+        """Close the journal of the current search (and release its lock)."""
+        journal = getattr(self, "_journal", None)
+        if journal is not None:
+            journal.close()
+        self._journal = None
+        return self
+
+    def _open_journal(self, path, oracle, budget):
+        self.close_journal()
+        params = self.get_params(deep=False)
+        for name in ("space", "random_state", "verbose"):
+            params.pop(name, None)
+        seed = self.random_state
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+            seed = int(seed)
+        else:
+            seed = None
+        header = make_header(type(self).__name__, params, self.space, seed, oracle)
+        journal = Journal(path, header, fresh_seed=self._fresh_seed)
+        try:
+            if journal.header.get("oracle") is None and oracle is not None:
+                journal.header["oracle"] = describe_oracle(oracle)
+            self._begin(check_random_state(journal.seed), budget)
+            outcomes = self._recorded_outcomes(journal)
+            self._record(outcomes, write=False)
+            self._state.n_resumed = len(outcomes)
+        except BaseException:
+            journal.close()
+            raise
+        self._journal = journal
+        if self.verbose and outcomes:
+            n_failed = sum(not outcome.ok for outcome in outcomes)
+            to_go = "" if budget is None else f"; {max(budget - len(outcomes), 0)} to go"
+            print(
+                f"resumed {len(outcomes)} evaluations from {path} ({len(outcomes) - n_failed}"
+                f" ok, {n_failed} failed){to_go}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _recorded_outcomes(self, journal):
+        """The journal's evaluations as outcomes, in query order."""
+        numbered = list(enumerate(journal.evaluations, start=2))
+        numbered.sort(key=lambda item: _query_order(item[1]))
+        outcomes = []
+        for number, entry in numbered:
+            try:
+                arch = self.space.validate(entry.get("arch"))
+                key = self.space.hash(arch)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"{journal.path}, line {number}: its architecture "
+                    f"{entry.get('arch')!r} is not one of this space ({exc})."
+                ) from None
+            if hash_text(key) != entry["hash"]:
+                raise ValueError(
+                    f"{journal.path}, line {number}: the architecture's hash is "
+                    f"{hash_text(key)!r} in this space, the journal says {entry['hash']!r}."
+                )
+            failed = entry["status"] == "failed"
+            outcomes.append(
+                Outcome(
+                    arch,
+                    None if failed else float(entry["value"]),
+                    error=(entry.get("error") or "failed") if failed else None,
+                    metrics=dict(entry["metrics"]),
+                    fidelity=entry.get("fidelity"),
+                    wall_s=entry.get("wall_s"),
+                )
+            )
+        return outcomes
+
+    def _fresh_seed(self):
+        if self.random_state is None:
+            return int(np.random.SeedSequence().generate_state(1)[0] % np.iinfo(np.int32).max)
+        return draw_seed(check_random_state(self.random_state))
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_journal", None)  # an open file: a copy of the searcher has no journal
+        return state
+
     # --- run ------------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def run(self, oracle, budget, *, n_jobs=None, journal=None, on_error="raise"):
+    def run(
+        self,
+        oracle,
+        budget,
+        *,
+        n_jobs=None,
+        journal=None,
+        on_error="raise",
+        schedule="asynchronous",
+    ):
         """Search for ``budget`` oracle calls; return a :class:`SearchResult`.
 
-        A loop over :meth:`ask` and :meth:`tell`: each batch is evaluated with
-        ``joblib.Parallel`` and told in the order it was asked, so the queries depend on
-        ``random_state`` alone, not on ``n_jobs`` or the backend.
+        A loop over :meth:`ask` and :meth:`tell`. Evaluations run on joblib's active
+        backend: in this process (``n_jobs`` 1), in loky worker processes (the oracle is
+        sent once to each), in threads, or on a dask cluster under
+        ``joblib.parallel_config(backend="dask")`` (the oracle is scattered once to each
+        worker).
 
         Parameters
         ----------
@@ -286,32 +486,43 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             ``oracle(arch) -> float``, the value used for selection (higher is better),
             e.g. a :class:`~sknar.oracles.TabularOracle` or a function that trains a
             network. If it has a ``report(arch)`` method, its value is recorded beside each
-            query and never used to choose. With parallel evaluation it must be picklable:
-            it runs in worker processes, where its own state changes stay.
+            query (the metric ``"report"``) and never used to choose. With parallel
+            evaluation it must be picklable: it runs in worker processes, where its own
+            state changes stay.
         budget : int
-            Most oracle calls, failed ones included. The search ends earlier when the
-            space is exhausted (or after a tier search's ``n_rounds``).
+            Most oracle calls, failed ones included (and the evaluations resumed from the
+            journal). The search ends earlier when the space is exhausted (or after a tier
+            search's ``n_rounds``).
         n_jobs : int or None, default=None
-            Evaluations run at once within a batch, by joblib: None means 1 unless inside
-            a ``joblib.parallel_config`` context (e.g. ``backend="dask"`` with a
-            ``dask.distributed.Client``, or ``backend="ray"``); -1 means all processors.
+            Evaluations running at once: None means 1 unless inside a
+            ``joblib.parallel_config`` context (e.g. ``backend="dask"`` with a
+            ``dask.distributed.Client``, where None means every worker thread of the
+            cluster); -1 means all processors.
         journal : str, path-like or None, default=None
-            A JSON Lines file that gets one line per finished evaluation, flushed as it
-            arrives (see :func:`read_journal`). If it already holds evaluations of this
-            search (same searcher, parameters, space and seed, else an error), they are
-            replayed instead of evaluated: the search resumes and ends with the queries of
-            an uninterrupted run. With ``random_state=None`` a seed is drawn and recorded,
-            and a resumed run adopts it.
+            The search's journal for this run (see :meth:`open_journal`): every finished
+            evaluation is appended as it arrives, and what the file already holds of this
+            search is resumed, never evaluated again. Closed when the run ends. None: the
+            journal given by :meth:`open_journal`, if any (resumed again, kept open).
         on_error : {"raise", "skip"}, default="raise"
-            What a failed evaluation (the oracle raises, or returns something that is not
-            a finite number) does. ``"raise"``: start no further evaluation, let the ones
-            running finish, then stop with an :class:`EvaluationError` chaining the
-            oracle's exception; ``result_`` and the error hold the partial result, the
-            journal every finished evaluation. ``"skip"``: record the failure
-            (charged to the budget, never proposed again, never learnt from) and go on.
-            A KeyboardInterrupt always stops at once, ``result_`` set and the journal
-            intact, and is raised again. Failures already in a resumed journal are replayed
-            as failures.
+            What a failed evaluation (the oracle raises, returns something that is not a
+            finite number, or its worker process dies) does. ``"raise"``: start no further
+            evaluation, let the ones running finish, then stop with an
+            :class:`EvaluationError` chaining the oracle's exception; ``result_`` and the
+            error hold the partial result, the journal every finished evaluation.
+            ``"skip"``: record the failure (charged to the budget, never proposed again,
+            never learnt from) and go on. A worker process that dies (out of memory, a
+            segfault, ``os._exit``) breaks its pool: every evaluation that pool was running
+            is recorded as failed, each naming its architecture, and a new pool takes the
+            next ones. A KeyboardInterrupt always stops at once, ``result_`` set and the
+            journal intact, and is raised again. Failures already in a resumed journal stay
+            failures.
+        schedule : {"asynchronous", "batch"}, default="asynchronous"
+            With several evaluations at once: ``"asynchronous"`` starts the next evaluation
+            as soon as one finishes (the searcher proposes while the others run), so no
+            worker waits for the slowest; ``"batch"`` evaluates each batch asked, tells it
+            in the order asked, then asks the next, so the queries depend on
+            ``random_state`` alone, not on ``n_jobs``, the backend or the timings. One
+            evaluation at a time, both are the same.
 
         Returns
         -------
@@ -326,110 +537,144 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
                 "n_jobs": n_jobs,
                 "journal": journal,
                 "on_error": on_error,
+                "schedule": schedule,
             },
             caller_name=f"{type(self).__name__}.run",
         )
+        if isinstance(budget, (bool, np.bool_)):
+            raise ValueError(
+                f"The 'budget' parameter of {type(self).__name__}.run must be an int in the "
+                f"range [1, inf); got {budget!r}, a bool."
+            )
         self._check_params(budget)
-        record = self._open_journal(journal)
-        self._begin(
-            check_random_state(self.random_state if record is None else record.seed), budget
-        )
-        replay = _Replay(record)
-        bar = self._progress_bar(budget)
+        opened = getattr(self, "_journal", None)
+        path = journal if journal is not None else (None if opened is None else opened.path)
+        if path is not None:
+            self._open_journal(path, oracle, budget)
+        else:
+            self._begin(check_random_state(self.random_state), budget)
+        keep_open = journal is None
+        state = self._state
+        bar = self._progress_bar(budget, state.n_told)
+        engine = None
         stop_reason = "error"
         try:
-            stop_reason = self._loop(oracle, budget, n_jobs, on_error, record, replay, bar)
+            engine = make_engine(oracle, n_jobs)
+            if schedule == "asynchronous" and engine.asynchronous:
+                stop_reason = self._loop_asynchronous(engine, budget, on_error, bar)
+            else:
+                stop_reason = self._loop_batches(engine, budget, on_error, bar)
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt):
                 stop_reason = "interrupted"
+            if engine is not None:
+                engine.close(abandon=True)
+                engine = None
             self.result_ = self._result(stop_reason)
             if isinstance(error, EvaluationError):
                 error.result = self.result_
             raise
         finally:
+            if engine is not None:
+                engine.close()
             bar.close()
-            if record is not None:
-                record.close()
+            if not keep_open:
+                self.close_journal()
         self.result_ = self._result(stop_reason)
         return self.result_
 
-    def _loop(self, oracle, budget, n_jobs, on_error, record, replay, bar):
+    def _failure_error(self, failure):
+        return EvaluationError(
+            f"the oracle failed on architecture {failure.arch!r}: {failure.error}. "
+            f"The {self._state.n_told} evaluations made, this one included, are kept in "
+            "the searcher's result_ (and the journal, if any); on_error='skip' "
+            "records failures and goes on.",
+            arch=failure.arch,
+        )
+
+    def _finished(self, key, outcome, bar):
+        """Journal and show one finished evaluation (told later, or at once)."""
+        journal = getattr(self, "_journal", None)
+        outcome.arch = self._state.pending.get(key, outcome.arch)
+        if journal is not None:
+            journal.write(self._state.query[key], hash_text(key), outcome)
+        self._show(bar, outcome)
+
+    def _loop_batches(self, engine, budget, on_error, bar):
+        """Ask a batch, evaluate it, tell it in the order asked; repeat."""
         state = self._state
         while state.n_told < budget:
             batch = self._ask(budget - state.n_told)
             if not batch:
                 return state.stop_reason or "exhausted"
-            failure = self._evaluate(batch, oracle, n_jobs, on_error, record, replay, bar)
+            keys = [self.space.hash(arch) for arch in batch]
+            outcomes, failure = {}, None
+            todo = deque(keys)
+            try:
+                while todo or engine.n_running:
+                    while todo and failure is None and engine.n_running < engine.capacity:
+                        key = todo.popleft()
+                        engine.submit(key, state.pending[key])
+                    if not engine.n_running:
+                        break
+                    for key, outcome in engine.wait():
+                        self._finished(key, outcome, bar)
+                        outcomes[key] = outcome
+                        if not outcome.ok and on_error == "raise" and failure is None:
+                            # Evaluations already running finish and are kept.
+                            failure = outcome
+                            engine.stop()
+            finally:
+                self._record([outcomes[key] for key in keys if key in outcomes], write=False)
             if failure is not None:
-                raise EvaluationError(
-                    f"the oracle failed on architecture {failure.arch!r}: {failure.error}. "
-                    f"The {state.n_told} evaluations made, this one included, are kept in "
-                    "the searcher's result_ (and the journal, if any); on_error='skip' "
-                    "records failures and goes on.",
-                    arch=failure.arch,
-                ) from failure.exception
+                raise self._failure_error(failure) from failure.exception
         return "budget"
 
-    def _evaluate(self, batch, oracle, n_jobs, on_error, record, replay, bar):
-        """Evaluate (or replay) one batch, tell it in batch order; return the failure to
-        raise, if any."""
+    def _loop_asynchronous(self, engine, budget, on_error, bar):
+        """Keep every worker busy: the next evaluation starts as soon as one finishes.
+
+        What the searcher proposes goes to the engine at once (it queues what the workers
+        cannot start yet), and the searcher proposes again while fewer than two evaluations
+        per worker are outstanding: its fits and rankings run while the workers evaluate.
+        """
         state = self._state
-        keys = [hash_text(self.space.hash(arch)) for arch in batch]
-        position = {key: index for index, key in enumerate(keys)}
-        outcomes = {}
-        for key, arch in zip(keys, batch):
-            outcome = replay.outcome(key, arch)
-            if outcome is not None:
-                outcomes[key] = outcome
-                self._show(bar, outcome)
-        todo = [(key, arch) for key, arch in zip(keys, batch) if key not in outcomes]
-        if todo:
-            replay.check_consumed(todo[0][1])
         failure = None
-        evaluation = BatchEvaluation(oracle, todo, n_jobs)
-        try:
-            for key, outcome in evaluation:
-                # The worker's copy of the architecture is replaced by the one asked.
-                outcome.arch = batch[position[key]]
-                outcomes[key] = outcome
-                if record is not None:
-                    record.write(state.n_told + position[key], key, outcome)
-                self._show(bar, outcome)
+        stopping = False
+        while True:
+            while not stopping and failure is None:
+                room = budget - state.n_told - engine.n_running
+                if room <= 0 or engine.n_running >= 2 * engine.capacity:
+                    break
+                asked = self._ask(room)
+                if not asked:
+                    stopping = state.stop_reason is not None or not engine.n_running
+                    break
+                for arch in asked:
+                    engine.submit(self.space.hash(arch), arch)
+            if not engine.n_running:
+                if failure is not None:
+                    raise self._failure_error(failure) from failure.exception
+                if state.n_told >= budget:
+                    return "budget"
+                if stopping:
+                    return state.stop_reason or "exhausted"
+                continue
+            for key, outcome in engine.wait():
+                self._finished(key, outcome, bar)
+                self._record([outcome], write=False)
                 if not outcome.ok and on_error == "raise" and failure is None:
-                    # Evaluations already running finish and are kept; no other starts.
+                    # Evaluations already running finish and are kept; none starts.
                     failure = outcome
-                    evaluation.stop()
-        finally:
-            evaluation.close()
-            self._record([outcomes[key] for key in keys if key in outcomes])
-        return failure
+                    engine.stop()
 
-    # --- journal and progress ---------------------------------------------------------------
+    # --- progress ---------------------------------------------------------------------------
 
-    def _open_journal(self, path):
-        if path is None:
-            return None
-        params = self.get_params(deep=False)
-        for name in ("space", "random_state", "verbose"):
-            params.pop(name, None)
-        seed = self.random_state
-        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-            seed = int(seed)
-        else:
-            seed = None
-        header = make_header(type(self).__name__, params, self.space, seed)
-        return Journal(path, header, fresh_seed=self._fresh_seed)
-
-    def _fresh_seed(self):
-        if self.random_state is None:
-            return int(np.random.SeedSequence().generate_state(1)[0] % np.iinfo(np.int32).max)
-        return draw_seed(check_random_state(self.random_state))
-
-    def _progress_bar(self, budget):
+    def _progress_bar(self, budget, n_done):
         from tqdm.auto import tqdm
 
         return tqdm(
             total=budget,
+            initial=min(n_done, budget),
             desc=self._method or type(self).__name__,
             unit="eval",
             disable=not self.verbose,
@@ -445,47 +690,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         if self.verbose:
             bar.set_postfix(best=state.best, failed=state.n_failed_shown, refresh=False)
 
-    def _exhausted(self, reason="exhausted", message=None):
-        """Mark the search finished (nothing left to propose); return an empty batch."""
-        self._state.stop_reason = reason
-        if message:
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
-        return []
 
-    def _space_left(self):
-        return space_left(self.space, len(self._state.taken))
-
-
-class _Replay:
-    """The evaluations of a resumed journal, handed out as the search asks for them."""
-
-    def __init__(self, journal):
-        self.journal = journal
-        self.recorded = {} if journal is None else journal.recorded
-        self.consumed = set()
-
-    def outcome(self, key, arch):
-        entry = self.recorded.get(key)
-        if entry is None:
-            return None
-        self.consumed.add(key)
-        failed = entry["status"] == "failed"
-        return Outcome(
-            arch,
-            None if failed else float(entry["value"]),
-            error=(entry.get("error") or "failed") if failed else None,
-            report_value=entry.get("report_value"),
-            wall_s=entry.get("wall_s"),
-        )
-
-    def check_consumed(self, arch):
-        """Before a new evaluation: every recorded one must have been asked again."""
-        left = [key for key in self.recorded if key not in self.consumed]
-        if left:
-            raise ValueError(
-                f"resuming from {self.journal.path}: the search asked for {arch!r}, which the "
-                f"journal does not hold, while {len(left)} recorded evaluation(s) were not "
-                f"asked again (e.g. {self.recorded[left[0]].get('arch')!r}). The search did "
-                "not repeat itself: its ranker or space draws differently from run to run "
-                "(an unseeded random_state inside the ranker, a GPU, other library versions)."
-            )
+def _query_order(entry):
+    query = entry.get("query")
+    if isinstance(query, int) and not isinstance(query, bool):
+        return (0, query)
+    return (1, 0)

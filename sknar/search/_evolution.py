@@ -6,7 +6,7 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseSearch
-from ._uniform import distinct_uniform, draw_seed
+from ._uniform import distinct_uniform
 
 __all__ = ["RegularizedEvolution"]
 
@@ -23,9 +23,10 @@ class RegularizedEvolution(BaseSearch):
     :meth:`ask` returns the initial population first, then ``batch_size`` children, each
     from the population as told so far: with ``batch_size=1`` every child sees the value
     of the one before (the sequential algorithm); a larger batch lets that many children
-    train at once, as in the asynchronous evolution of the paper. Failed evaluations never
-    join the population; while it holds fewer than ``sample_size`` members, uniform
-    architectures are drawn to fill it.
+    train at once, as in the asynchronous evolution of the paper (``run``'s asynchronous
+    schedule breeds a child whenever a worker is free). Failed evaluations never join the
+    population: failed initial members are replaced by new uniform architectures until
+    ``population_size`` have a value.
 
     Parameters
     ----------
@@ -91,70 +92,45 @@ class RegularizedEvolution(BaseSearch):
                 f"({self.population_size})."
             )
 
-    def _start(self):
-        self.population_ = deque()
-        self._initial_asked = False
+    def _n_startup(self):
+        return self.population_size
 
-    def _observe(self, outcomes):
+    def _start(self, history):
+        self.population_ = deque()
+
+    def _observe(self, history, outcomes):
         for outcome in outcomes:
             if outcome.ok:
                 self.population_.append((outcome.arch, outcome.value))
                 if len(self.population_) > self.population_size:
                     self.population_.popleft()
 
-    def _propose(self, n_max):
-        state = self._state
-        left = self._space_left()
-        if left == 0:
-            return self._exhausted()
-        if not self._initial_asked:
-            self._initial_asked = True
-            n = self.population_size if n_max is None else min(self.population_size, n_max)
-            n = n if left is None else min(n, left)
-            draws = self.space.sample(n, random_state=draw_seed(state.rng))
-            return [arch for arch in draws if self.space.hash(arch) not in state.taken]
-        if len(self.population_) < self.sample_size:
-            return self._refill(n_max, left)
-        limit = self.batch_size if n_max is None else min(self.batch_size, n_max)
-        limit = limit if left is None else min(limit, left)
+    def _propose(self, history, n):
         children, keys = [], set()
-        for _ in range(limit):
-            child = self._new_child(self._pick_parent(), state.taken | keys if keys else None)
+        for _ in range(min(self.batch_size, n)):
+            taken = history.taken | keys if keys else history.taken
+            child = self._new_child(history, self._pick_parent(history.rng), taken)
             if child is None:
                 break
             children.append(child)
             keys.add(self.space.hash(child))
         return children if children else self._exhausted()
 
-    def _refill(self, n_max, left):
-        """Uniform members for a population that failures left too small."""
-        state = self._state
-        if state.pending:
-            return []  # wait for the results already asked for
-        n = self.population_size - len(self.population_)
-        n = n if n_max is None else min(n, n_max)
-        n = n if left is None else min(n, left)
-        try:
-            return distinct_uniform(self.space, n, state.taken, state.rng)
-        except ValueError as exc:
-            return self._exhausted(message=f"{exc} The search ends.")
-
-    def _pick_parent(self):
-        rng = self._state.rng
+    def _pick_parent(self, rng):
         sample_size = min(self.sample_size, len(self.population_))
         contenders = rng.choice(len(self.population_), size=sample_size, replace=False)
         return max((self.population_[i] for i in contenders), key=lambda member: member[1])[0]
 
-    def _new_child(self, parent, taken=None, max_tries=50):
-        state = self._state
-        taken = state.taken if taken is None else taken
+    def _new_child(self, history, parent, taken, max_tries=50):
+        rng = history.rng
         for _ in range(max_tries):
-            child = self.space.mutate(parent, state.rng)
+            child = self.space.mutate(parent, rng)
             if self.space.hash(child) not in taken:
                 return child
         # Every nearby mutant has been evaluated: jump to a new uniform architecture.
-        try:
-            return distinct_uniform(self.space, 1, taken, state.rng)[0]
-        except ValueError as exc:
-            self._exhausted(message=f"{exc} The search ends.")
+        draws = distinct_uniform(self.space, 1, taken, rng, allow_fewer=True)
+        if not draws:
+            self._exhausted(message=f"the space {self.space.name} supplied no new "
+                            "architecture. The search ends.")
             return None
+        return draws[0]

@@ -56,10 +56,9 @@ class RandomSearch(BaseSearch):
         super().__init__(space, random_state=random_state, verbose=verbose)
         self.batch_size = batch_size
 
-    def _start(self):
-        self._draws = UniformStream(self.space, draw_seed(self._state.rng))
+    def _start(self, history):
+        self._draws = UniformStream(self.space, draw_seed(history.rng))
 
-    def _propose(self, n_max):
-        n = self.batch_size if n_max is None else min(self.batch_size, n_max)
-        archs = self._draws.take(n, self._state.taken)
+    def _propose(self, history, n):
+        archs = self._draws.take(min(self.batch_size, n), history.taken)
         return archs if archs else self._exhausted()

@@ -1,5 +1,6 @@
 """NAR's tier-guided search: rank sampled candidates, evaluate only the best few."""
 
+import math
 import warnings
 from numbers import Integral
 
@@ -9,6 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..tiers import TierTransformer
 from ._base import BaseSearch
+from ._history import SearchWarning
 from ._uniform import distinct_uniform, draw_seed
 
 # Parents of n_parents="auto": chosen on NB201 searches with seeds outside the search suite's
@@ -96,7 +98,12 @@ class TierSearch(BaseSearch):
     ranker_, sampler_ : estimators
         The last fitted ranker and sampler.
     n_fits_ : int
-        How many times the ranker was fitted in the current search.
+        How many times the ranker was fitted in the current search (once when a search
+        resumes from its journal, however long it was).
+    n_tiers_ : int or None
+        The tiers the sampler follows after the last fit: fewer than ``n_tiers`` when the
+        values tie too much for ``n_tiers``, None when they cannot form two tiers (the
+        round's candidates are then uniform draws).
     n_rounds_ : int
         Rounds proposed so far in the current search.
     n_parents_ : int
@@ -191,79 +198,71 @@ class TierSearch(BaseSearch):
             return int(bool(self.refit))
         return int(self.refit)
 
-    def _start(self):
+    def _n_startup(self):
+        return self.n_initial
+
+    def _start(self, history):
         self.n_fits_ = 0
         self.n_rounds_ = 0
         self.n_parents_ = _AUTO_PARENTS if self.n_parents == "auto" else self.n_parents
-        self._initial_asked = False
+        self.n_tiers_ = None
+        self.sampler_ = None
 
-    def _propose(self, n_max):
-        state = self._state
-        left = self._space_left()
-        if left == 0:
-            return self._exhausted()
-        if not self._initial_asked:
-            self._initial_asked = True
-            # Values told before the first ask (a warm start) count as initial ones.
-            n = self.n_initial - len(state.success_values)
-            n = n if left is None else min(n, left)
-            if n > 0:
-                draws = self.space.sample(n, random_state=draw_seed(state.rng))
-                fresh = [arch for arch in draws if self.space.hash(arch) not in state.taken]
-                return fresh if n_max is None else fresh[:n_max]
-        if self.n_fits_ == 0:
-            short = self.n_initial - len(state.success_values) - len(state.pending)
-            if short > 0:
-                return self._replace_failures(short, n_max, left)
-            if state.pending:
-                return []  # wait for the initial results
-        return self._round(n_max, left)
-
-    def _replace_failures(self, n, n_max, left):
-        state = self._state
-        n = n if n_max is None else min(n, n_max)
-        n = n if left is None else min(n, left)
-        try:
-            return distinct_uniform(self.space, n, state.taken, state.rng)
-        except ValueError as exc:
-            return self._exhausted(message=f"{exc} The search ends.")
-
-    def _round(self, n_max, left):
-        state = self._state
+    def _propose(self, history, n):
+        if self.n_rounds_ == 0 and history.n_told > self.n_initial:
+            # A resumed search: its rounds so far, as its journal's length tells them.
+            self.n_rounds_ = math.ceil((history.n_told - self.n_initial) / self.top_k)
         if self.n_rounds is not None and self.n_rounds_ >= self.n_rounds:
             return self._exhausted("n_rounds")
         refit_every = self._refit_every()
-        if self.n_rounds_ == 0 or (refit_every and self.n_rounds_ % refit_every == 0):
-            self._fit()
-        self.sampler_.set_params(random_state=draw_seed(state.rng))
-        n_candidates = self.n_candidates if left is None else min(self.n_candidates, left)
-        try:
-            with warnings.catch_warnings():
-                # Late in a search the top tier's bins run dry; uniform draws fill in.
-                warnings.filterwarnings("ignore", "only .* guided draws", RuntimeWarning)
-                candidates = self.sampler_.sample(n_candidates, exclude=state.taken_archs)
-        except ValueError as exc:
-            if left is not None:
-                raise
-            # A space of unknown size that cannot supply candidates is used up.
-            return self._exhausted(message=f"{exc} The search ends.")
-        candidates = list(candidates) + self._mutants_of_best(candidates)
+        if self.n_fits_ == 0 or (refit_every and self.n_rounds_ % refit_every == 0):
+            self._fit(history)
+        candidates = self._candidates(history)
+        if not candidates:
+            return self._exhausted(
+                message=f"the space {self.space.name} supplied no new candidate. The search "
+                "ends."
+            )
+        candidates = candidates + self._mutants_of_best(history, candidates)
         scores = np.asarray(self.ranker_.predict(candidates), dtype=np.float64).ravel()
-        top_k = self.top_k if n_max is None else min(self.top_k, n_max)
         self.n_rounds_ += 1
+        top_k = min(self.top_k, n)
         return [candidates[index] for index in np.argsort(-scores, kind="stable")[:top_k]]
 
-    def _mutants_of_best(self, candidates):
+    def _candidates(self, history):
+        """The round's draws: the sampler's, or uniform ones when it has no tiers to follow
+        or the space (of unknown size) cannot supply ``n_candidates``."""
+        n_left = history.n_left
+        n_candidates = self.n_candidates if n_left is None else min(self.n_candidates, n_left)
+        seed = draw_seed(history.rng)
+        if self.n_tiers_ is not None:
+            try:
+                with warnings.catch_warnings():
+                    # Late in a search the top tier's bins run dry; uniform draws fill in.
+                    warnings.filterwarnings("ignore", category=SearchWarning)
+                    return list(
+                        self.sampler_.sample(
+                            n_candidates, exclude=history.taken_archs, random_state=seed
+                        )
+                    )
+            except ValueError:
+                if n_left is not None:
+                    raise
+        return distinct_uniform(
+            self.space, n_candidates, history.taken, history.rng, allow_fewer=True
+        )
+
+    def _mutants_of_best(self, history, candidates):
         """New mutants of the ``n_parents`` best evaluated architectures, none already
         asked or among ``candidates``, none twice."""
-        state = self._state
-        taken = set(state.taken) | {self.space.hash(arch) for arch in candidates}
-        best_first = np.argsort(-np.asarray(state.success_values), kind="stable")
+        taken = set(history.taken) | {self.space.hash(arch) for arch in candidates}
+        success_archs = history.success_archs
+        best_first = np.argsort(-history.success_values, kind="stable")
         mutants = []
         for index in best_first[: self.n_parents_]:
             for _ in range(self.n_mutants):
                 try:
-                    child = self.space.mutate(state.success_archs[index], random_state=state.rng)
+                    child = self.space.mutate(success_archs[index], random_state=history.rng)
                 except NotImplementedError:
                     if self.n_parents != "auto":
                         raise
@@ -277,20 +276,44 @@ class TierSearch(BaseSearch):
                     mutants.append(child)
         return mutants
 
-    def _fit(self):
-        state = self._state
-        archs, values = list(state.success_archs), np.asarray(state.success_values)
-        self.ranker_ = _seed_unset_random_states(clone(self._ranker()), state.rng)
+    def _fit(self, history):
+        archs, values = list(history.success_archs), history.success_values
+        self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
         self.ranker_.fit(archs, values)
-        tiers = TierTransformer(n_tiers=self.n_tiers).fit_transform(values)
-        previous = getattr(self, "sampler_", None)
-        self.sampler_ = clone(self._sampler()).set_params(
-            space=self.space, random_state=draw_seed(state.rng)
-        )
-        self.sampler_.fit(archs, tiers)
-        if previous is not None:
-            self.sampler_._reuse_listing(previous)
+        self._fit_sampler(archs, values, history.rng)
         self.n_fits_ += 1
+
+    def _fit_sampler(self, archs, values, rng):
+        """Fit the sampler on the most tiers (up to ``n_tiers``) the values allow.
+
+        Ties are data: values with fewer distinct levels than ``n_tiers`` (a constant
+        oracle, chance-level accuracies) get fewer tiers; with no two tiers to tell apart,
+        the round's candidates are uniform draws.
+        """
+        if self.sampler_ is None:
+            # One sampler, refitted each time: it keeps its listing of the space.
+            self.sampler_ = clone(self._sampler()).set_params(space=self.space)
+        seed = draw_seed(rng)
+        previous = self.n_tiers_ if self.n_fits_ else self.n_tiers
+        for n_tiers in range(self.n_tiers, 1, -1):
+            try:
+                tiers = TierTransformer(n_tiers=n_tiers).fit_transform(values)
+                self.sampler_.set_params(random_state=seed).fit(archs, tiers)
+            except ValueError:
+                continue
+            self.n_tiers_ = n_tiers
+            break
+        else:
+            self.n_tiers_ = None
+        if self.n_tiers_ != self.n_tiers and self.n_tiers_ != previous:
+            warnings.warn(
+                f"the {len(values)} values hold {len(np.unique(values))} distinct level(s): "
+                f"the sampler follows {self.n_tiers_ or 'no'} tier(s) instead of "
+                f"{self.n_tiers}{'' if self.n_tiers_ else ' (uniform candidates)'}; the "
+                "search goes on.",
+                SearchWarning,
+                stacklevel=2,
+            )
 
     def _ranker(self):
         if self.ranker is not None:

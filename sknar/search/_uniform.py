@@ -21,25 +21,32 @@ def space_left(space, n_taken):
     return None if size is None else max(int(size) - n_taken, 0)
 
 
-def distinct_uniform(space, n, taken, rng, max_draws=20):
+def distinct_uniform(space, n, taken, rng, max_draws=20, allow_fewer=False):
     """``n`` uniform architectures whose hash is not in ``taken`` (duplicates redrawn).
 
-    A small space whose draws keep hitting taken architectures is enumerated instead.
+    A small space whose draws keep hitting taken architectures is enumerated instead. With
+    ``allow_fewer``, a space that cannot supply ``n`` gives what it could (a space of unknown
+    size may refuse a draw larger than itself: smaller draws are tried).
     """
     found = []
     for _ in range(max_draws):
         if len(found) == n:
             return found
-        blocked = taken | {space.hash(arch) for arch in found}
-        batch = space.sample(n - len(found), random_state=draw_seed(rng))
+        blocked = set(taken) | {space.hash(arch) for arch in found}
+        try:
+            batch = space.sample(n - len(found), random_state=draw_seed(rng))
+        except ValueError:
+            if space.size is not None or n - len(found) == 1:
+                raise
+            batch = space.sample(1, random_state=draw_seed(rng))
         found.extend(arch for arch in batch if space.hash(arch) not in blocked)
     size = space.size
     if len(found) < n and size is not None and size <= _MAX_ENUMERATE:
-        blocked = taken | {space.hash(arch) for arch in found}
+        blocked = set(taken) | {space.hash(arch) for arch in found}
         left = [arch for arch in space.enumerate() if space.hash(arch) not in blocked]
         picks = rng.choice(len(left), size=min(n - len(found), len(left)), replace=False)
         found.extend(left[index] for index in picks)
-    if len(found) < n:
+    if len(found) < n and not allow_fewer:
         raise ValueError(f"the space {space.name} could not supply {n} new architectures.")
     return found
 
