@@ -435,6 +435,7 @@ def test_a_search_resumes_from_its_journal_without_evaluating_again(tmp_path, ca
     assert status == EXIT_INPUT_ERROR and err.count("\n") == 1 and "seed" in err
 
 
+@pytest.mark.slow  # worker processes
 def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
     histories = []
     for n_jobs in ("1", "2"):
@@ -457,6 +458,7 @@ def test_search_trains_networks_on_digits(tmp_path, capsys):
     assert "2/2" in err
 
 
+@pytest.mark.slow  # a subprocess training eight networks
 def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_path):
     import signal
     import time
