@@ -183,8 +183,8 @@ def _note_examples_not_run(app, docname, source):
     note = (
         "\n.. note::\n\n"
         f"   This example was not run when these pages were built: it reads {files}, which\n"
-        "   no package ships (:ref:`datasets` says where to get them). With the files in the\n"
-        "   folder that ``SKNAR_DATA`` names, it runs and these pages show its output.\n\n"
+        "   no package ships. With the files in the folder that ``SKNAR_DATA`` names (see\n"
+        "   :ref:`datasets`), the build runs it and shows its output here.\n\n"
     )
     source[0] = _GALLERY_TITLE.sub(lambda match: match.group(0) + note, source[0], count=1)
 
