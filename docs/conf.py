@@ -29,7 +29,8 @@ if "SKNAR_DATA" not in os.environ and _shared_data.is_dir():
 # (relative to the data home, see sknar.datasets.get_data_home). Where a file is absent the
 # example is shown but not run, under a note that names what it needs, so the docs build
 # anywhere. Every other example must run on what the install ships (NAS-Bench-Graph, the
-# datasets bundled with scikit-learn).
+# datasets bundled with scikit-learn); tests/test_docs.py checks that the examples that load
+# NAS-Bench-101 or NAS-Bench-201 files are listed here.
 EXAMPLE_DATA = {
     "plot_cross_dataset.py": ["nasbench201/nats_tss_test_acc_200ep.csv"],
     "plot_read_formats.py": [
