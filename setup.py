@@ -15,7 +15,14 @@ def read_version():
 
 
 EXTRAS = {
-    "tests": ["pytest>=7", "pytest-timeout>=2", "pandas>=1.5", "dask[distributed]>=2023.1"],
+    "tests": [
+        "pytest>=7",
+        "pytest-timeout>=2",
+        "pytest-xdist>=3",
+        "numpydoc>=1.6",  # the docstring checks of tests/test_docs.py
+        "pandas>=1.5",
+        "dask[distributed]>=2023.1",
+    ],
     "docs": [
         "sphinx>=7",
         "sphinx-gallery>=0.15",

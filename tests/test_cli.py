@@ -535,6 +535,7 @@ def test_a_resumed_search_says_what_it_resumed(tmp_path, capsys):
     assert json.loads((tmp_path / "s.json").read_text())["n_queries"] == 6
 
 
+@pytest.mark.slow  # worker processes
 def test_parallel_evaluations_give_the_sequential_queries(tmp_path):
     histories = []
     for n_jobs in ("1", "2"):
@@ -631,6 +632,7 @@ def test_search_trains_networks_on_digits(tmp_path, capsys):
     assert f"held-out test accuracy of the found cell {result['test_accuracy']:.4f}" in last
 
 
+@pytest.mark.slow  # a subprocess training eight networks
 def test_ctrl_c_stops_a_training_search_at_once_and_the_journal_resumes_it(tmp_path):
     import signal
     import time

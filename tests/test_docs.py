@@ -1,6 +1,7 @@
 """Documentation checks: public names, docstrings, signatures, the benchmark page and the
 gallery."""
 
+import ast
 import importlib
 import inspect
 import re
@@ -203,3 +204,38 @@ def test_every_gallery_example_has_a_title_and_compiles():
         assert docstring, f"{path.name} must open with a docstring whose first line is a title"
         assert len(docstring.group(2)) >= len(docstring.group(1)), path.name
         compile(source, str(path), "exec")
+
+
+def _example_data():
+    """``EXAMPLE_DATA`` of docs/conf.py: the examples that read benchmark files, and the files."""
+    tree = ast.parse((DOCS_DIR / "conf.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "EXAMPLE_DATA":
+            return ast.literal_eval(node.value)
+    raise AssertionError("docs/conf.py defines no EXAMPLE_DATA")
+
+
+# What a gallery example writes when it reads a file that no package ships.
+_READS_A_DATA_FILE = re.compile(
+    r"load_nasbench201\(|load_nasbench101\(|get_data_home\(|"
+    r"load_benchmark\(\s*\"nasbench(?:201|101)\""
+)
+
+
+def test_gallery_examples_that_read_benchmark_files_are_declared():
+    """The docs build without the benchmark files shows these examples instead of running
+    them; an undeclared one would break that build, so it fails here first."""
+    declared = _example_data()
+    examples = {path.name: path for path in (REPO_ROOT / "examples").glob("plot_*.py")}
+    assert set(declared) <= set(examples), "docs/conf.py names examples that do not exist"
+    undeclared = [
+        name for name, path in sorted(examples.items())
+        if _READS_A_DATA_FILE.search(path.read_text(encoding="utf-8")) and name not in declared
+    ]
+    assert not undeclared, f"add these examples and their files to EXAMPLE_DATA: {undeclared}"
+    for name, files in declared.items():
+        source = examples[name].read_text(encoding="utf-8")
+        assert files and all(isinstance(file, str) for file in files), name
+        assert _READS_A_DATA_FILE.search(source), f"{name} reads no benchmark file"
+    # The examples a search user needs most must run on a benchmark that ships.
+    assert not {"plot_ask_tell.py", "plot_tier_search.py"} & set(declared)

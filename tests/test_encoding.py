@@ -716,6 +716,7 @@ def test_nb201_whole_space_encodes_fast(nb201_space):
     assert elapsed < 3.0, f"encoding the NAS-Bench-201 space took {elapsed:.2f} s"
 
 
+@pytest.mark.slow  # encodes all 15,625 cells, three ways
 def test_nb201_graph_encodings(nb201_space):
     archs = list(nb201_space.enumerate())
     as_written = AdjacencyOneHotEncoder(nb201_space, merge_isomorphic=False)

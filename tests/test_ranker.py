@@ -197,6 +197,7 @@ def test_bad_inputs_are_named(fitted, data):
             NARRanker(n_members=n_members).fit(X_train, y_train)
 
 
+@pytest.mark.slow  # many trainings
 def test_grid_search_and_cross_validation_with_sknar_scorers(data):
     X_train, y_train, _, _ = data
     ranker = NARRanker(random_state=0, **dict(TINY, max_epochs=5))

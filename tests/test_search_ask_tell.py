@@ -222,6 +222,7 @@ def test_threads_evaluate_the_same_queries_batch_by_batch(space, oracle, sequent
     assert result.archs == sequential[name].archs
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.parametrize("name", NAMES)
 def test_worker_processes_evaluate_the_same_queries_batch_by_batch(
     space, oracle, sequential, name
@@ -245,6 +246,7 @@ def dask_client():
     cluster.close()
 
 
+@pytest.mark.slow  # starts a dask cluster
 def test_a_tier_search_on_a_dask_cluster_matches_the_sequential_run(
     space, oracle, sequential, dask_client
 ):

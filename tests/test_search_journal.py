@@ -163,6 +163,7 @@ def test_a_resumed_search_may_spend_a_larger_budget(space, tmp_path):
     assert len({space.hash(arch) for arch in result.archs}) == 41
 
 
+@pytest.mark.slow  # worker processes
 def test_a_journal_written_in_parallel_resumes_sequentially(space, tmp_path):
     journal = tmp_path / "search.jsonl"
     make_searcher("tier", space).run(accuracy, BUDGET, journal=journal, n_jobs=2)
@@ -352,6 +353,7 @@ search.run(slow_oracle, {budget}, journal=journal)
 """
 
 
+@pytest.mark.slow  # a subprocess killed mid-search
 def test_a_search_killed_with_sigkill_resumes_without_repeating_an_evaluation(
     space, tmp_path
 ):

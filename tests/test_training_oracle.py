@@ -138,6 +138,7 @@ def test_no_random_state_draws_fresh_seeds_without_the_global_generator(space, s
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
 
 
+@pytest.mark.slow  # worker processes
 def test_oracle_pickles_and_runs_in_parallel_workers(oracle):
     clone = pickle.loads(pickle.dumps(oracle))
     serial = [oracle(CONV), oracle(POOL)]
@@ -403,6 +404,7 @@ def test_oracle_trains_on_cuda(space, small):
 # --- a real search on the digits ---------------------------------------------------------
 
 
+@pytest.mark.slow  # two searches training networks
 def test_digits_tier_search_against_random_search_end_to_end(space, digits, tmp_path):
     # The example's pipeline in a tiny configuration: one epoch, 10 trainings per search.
     oracle = TrainingOracle(space, digits.train, digits.validation, network_params=TINY, epochs=1)
