@@ -586,6 +586,7 @@ def dask_cluster():
     assert not [line for line in messages if "still alive" in line], messages
 
 
+@pytest.mark.slow  # a dask cluster
 def test_search_runs_its_evaluations_on_a_dask_cluster(dask_cluster, tmp_path, capsys):
     from dask.distributed import get_task_stream
 

@@ -541,6 +541,7 @@ def test_make_nar_pipeline_forwards_predict_tier():
         make_nar_pipeline("nasbench201")
 
 
+@pytest.mark.slow  # several full fits
 def test_warm_start_refits_from_the_previous_weights(data):
     X_train, y_train, X_test, _ = data
     params = dict(TINY, n_members=2, random_state=0)

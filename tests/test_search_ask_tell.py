@@ -259,6 +259,7 @@ def test_a_tier_search_on_a_dask_cluster_matches_the_sequential_run(
     assert len(dask_client.scheduler_info()["workers"]) == 2
 
 
+@pytest.mark.slow  # a dask cluster
 @pytest.mark.parametrize("name", NAMES)
 def test_an_asynchronous_search_on_a_dask_cluster(space, oracle, dask_client, name):
     n_calls = oracle.n_calls

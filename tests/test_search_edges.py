@@ -243,6 +243,7 @@ RandomSearch(ChainSpace(6, ("a", "b", "c"), known_size=True), batch_size=1,
 """
 
 
+@pytest.mark.slow  # a second process
 def test_a_second_process_on_a_journal_in_use_is_refused_and_the_first_loses_nothing(
     space, tmp_path
 ):
@@ -311,6 +312,7 @@ class DyingOracle:
         return accuracy(arch)
 
 
+@pytest.mark.slow  # worker processes
 def test_a_dead_worker_is_a_failed_evaluation_of_a_named_architecture(space):
     killer = RandomSearch(space, batch_size=4, random_state=0).ask()[1]
     oracle = DyingOracle(killer)
@@ -338,6 +340,7 @@ class PickleCountingOracle:
         return {}
 
 
+@pytest.mark.slow  # worker processes
 def test_the_oracle_travels_once_per_worker(space):
     PICKLED.clear()
     result = RandomSearch(space, random_state=0).run(PickleCountingOracle(), 40, n_jobs=2)
@@ -391,6 +394,7 @@ RandomSearch(ChainSpace(6, ("a", "b", "c"), known_size=True), random_state=0).ru
 """
 
 
+@pytest.mark.slow  # a subprocess and its workers
 def test_the_workers_of_a_killed_search_exit(tmp_path):
     path = tmp_path / "search.jsonl"
     script = tmp_path / "search.py"

@@ -94,6 +94,14 @@ class SearchHistory:
     through it changes the search. Every attribute is computed from the search's state
     when read, so a view stays current.
 
+    Parameters
+    ----------
+    state : object
+        The search's private state; the base class makes the view, users read it as
+        ``searcher.history_``.
+    space : SearchSpace
+        The space searched.
+
     Attributes
     ----------
     archs : tuple
@@ -128,6 +136,16 @@ class SearchHistory:
     rng : numpy.random.RandomState
         The search's random state: draw everything random from it, so that a seed gives
         the same queries.
+
+    Examples
+    --------
+    >>> from sknar.search import RandomSearch
+    >>> from sknar.spaces import NASBench201Space
+    >>> search = RandomSearch(NASBench201Space(), batch_size=2, random_state=0)
+    >>> archs = search.ask()
+    >>> history = search.tell(archs[:1], [0.9]).history_
+    >>> history.n_told, history.n_pending, history.success_values.tolist()
+    (1, 1, [0.9])
     """
 
     def __init__(self, state, space):
