@@ -241,7 +241,7 @@ class SearchHistory:
     def success_scores(self):
         goals = self._state.goals
         if goals is None or goals.trivial:
-            return self.success_values
+            return self.success_values  # exactly the values, as before objectives existed
         return goals.scores(self._state.outcomes)
 
     @property

@@ -156,20 +156,24 @@ class Goals:
         self.metric_constraints = [c for c in self.constraints if not _cost_parts(c[0])]
         self.trivial = not self.given and not self.constraints
         self.several = len(self.names) > 1
+        # One objective, no constraint: searchers learn the (signed) values themselves.
+        self.plain = not self.several and not self.constraints
         self._cost_cache = {}
 
     # --- exact costs ---------------------------------------------------------------------
 
-    def cost_of(self, arch):
-        """The exact costs this search uses, ``{name: number}`` (cached by hash)."""
-        if not self.costs:
+    def cost_of(self, arch, names=None):
+        """The exact costs ``names`` (default: all this search uses), ``{name: number}``
+        (cached by hash)."""
+        names = self.costs if names is None else names
+        if not names:
             return {}
-        key = self.space.hash(arch)
+        key = (self.space.hash(arch), tuple(names))
         cached = self._cost_cache.get(key)
         if cached is None:
             totals = {}
             cached = {}
-            for name in self.costs:
+            for name in names:
                 cost, dataset = _cost_parts(name)
                 if dataset not in totals:
                     try:
@@ -188,7 +192,7 @@ class Goals:
         """Whether ``arch``'s exact costs keep every cost constraint."""
         if not self.cost_constraints:
             return True
-        costs = self.cost_of(arch)
+        costs = self.cost_of(arch, [name for name, _, _ in self.cost_constraints])
         return all(_keeps(costs[name], op, bound) for name, op, bound in self.cost_constraints)
 
     def feasible_archs(self, archs):
@@ -221,8 +225,9 @@ class Goals:
                     f"the objectives {measured} needs a mapping {{name: number}}",
                 )
             metrics.setdefault(self.measured[0], outcome.value)
-        for name, value in self.cost_of(outcome.arch).items():
-            metrics.setdefault(name, value)
+        # Costs the oracle measured itself (a table's column) are kept as measured.
+        missing_costs = [name for name in self.costs if metrics.get(name) is None]
+        metrics.update(self.cost_of(outcome.arch, missing_costs))
         wanted = self.names + [name for name, _, _ in self.metric_constraints]
         missing = [name for name in dict.fromkeys(wanted) if metrics.get(name) is None]
         if missing:
@@ -257,7 +262,7 @@ class Goals:
             for name, op, bound in self.constraints:
                 value = metrics.get(name)
                 if value is None and _cost_parts(name):
-                    value = self.cost_of(outcome.arch)[name]
+                    value = self.cost_of(outcome.arch, [name])[name]
                 if value is None:
                     continue
                 excess = value - bound if op == "<=" else bound - value
@@ -274,7 +279,7 @@ class Goals:
     def scores(self, outcomes):
         """One scalar per successful outcome, higher is better, that searchers learn from.
 
-        Single objective, no constraint: the values themselves (unchanged). Otherwise the
+        Single objective, no constraint: the values themselves (negated when minimised). Otherwise the
         order of NSGA-II with constraint domination: feasible before infeasible; among the
         feasible, minus the non-dominated rank, plus within a band half the crowding
         distance scaled to [0, 1] (the band's ends get 0.5, so a band stays above the next
@@ -282,15 +287,15 @@ class Goals:
         """
         successes = [o for o in outcomes if o.ok]
         values = np.array([o.value for o in successes], dtype=np.float64)
-        if self.trivial:
-            return values
+        if self.plain:
+            return values * self.signs[0]
         scores, _ = self._order(successes)
         return scores
 
     def bands(self, outcomes):
         """The band (non-dominated rank, infeasible ones after every feasible band) of each
         successful outcome; None for a single-objective search without constraints."""
-        if self.trivial:
+        if self.plain:
             return None
         _, bands = self._order([o for o in outcomes if o.ok])
         return bands
@@ -365,7 +370,7 @@ def band_tiers(bands, n_tiers):
     --------
     >>> from sknar.search._objectives import band_tiers
     >>> band_tiers([0, 0, 1, 2, 2, 3, 4, 5], n_tiers=4).tolist()
-    [0, 0, 1, 1, 1, 2, 2, 3]
+    [0, 0, 1, 1, 1, 2, 3, 3]
     """
     bands = np.asarray(bands, dtype=np.int64)
     target = len(bands) / n_tiers

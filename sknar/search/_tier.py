@@ -21,6 +21,12 @@ _AUTO_PARENTS = 5
 __all__ = ["TierSearch"]
 
 
+def _levels(values, bands):
+    if bands is not None:
+        return f"{len(np.unique(bands))} band(s) of non-dominated rank or feasibility"
+    return f"{len(np.unique(values))} distinct level(s)"
+
+
 def _seed_unset_random_states(estimator, rng):
     """Give every ``random_state`` parameter left at None a seed from ``rng``."""
     unset = {
@@ -88,7 +94,12 @@ class TierSearch(BaseSearch):
         ``refit``-th round (an int ``k >= 1``: before rounds 1, 1 + k, 1 + 2k, ...), or fit
         them only once, on the initial evaluations (False).
     n_tiers : int, default=5
-        Quality tiers the sampler is fitted on.
+        Quality tiers the sampler is fitted on. With several objectives or constraints the
+        tiers are whole bands of non-dominated rank (see
+        :func:`~sknar.search._objectives.band_tiers`): tier 0 is the first band (the front
+        of what was evaluated) and the bands after it until the tier holds about
+        ``1 / n_tiers`` of the evaluations; the ranker learns NSGA-II's order (see
+        :attr:`SearchHistory.success_scores`).
     objectives : dict or None, default=None
         ``{name: "max" | "min"}`` searched for together; see :class:`BaseSearch`.
     constraints : dict or None, default=None
@@ -328,7 +339,7 @@ class TierSearch(BaseSearch):
             self.n_tiers_ = None
         if self.n_tiers_ != self.n_tiers and self.n_tiers_ != previous:
             warnings.warn(
-                f"the {len(values)} values hold {len(np.unique(values))} distinct level(s): "
+                f"the {len(values)} values hold {_levels(values, bands)}: "
                 f"the sampler follows {self.n_tiers_ or 'no'} tier(s) instead of "
                 f"{self.n_tiers}{'' if self.n_tiers_ else ' (uniform candidates)'}; the "
                 "search goes on.",
