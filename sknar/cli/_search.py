@@ -124,7 +124,8 @@ def cmd_search(args):
     if not args.train:
         sized_for_budget(args.strategy, args.budget)
     objectives, constraints = objectives_of(args)
-    run_options = {"objectives": objectives, "constraints": constraints,"n_jobs": args.n_jobs, "journal": args.journal, "on_error": args.on_error,
+    run_options = {"objectives": objectives, "constraints": constraints,
+                   "n_jobs": args.n_jobs, "journal": args.journal, "on_error": args.on_error,
                    "random_state": args.seed, "ranker_params": params,
                    "verbose": progress.verbose}
     resume = (f"; {args.journal} keeps every finished evaluation: run again to resume"

@@ -279,11 +279,12 @@ class Goals:
     def scores(self, outcomes):
         """One scalar per successful outcome, higher is better, that searchers learn from.
 
-        Single objective, no constraint: the values themselves (negated when minimised). Otherwise the
-        order of NSGA-II with constraint domination: feasible before infeasible; among the
-        feasible, minus the non-dominated rank, plus within a band half the crowding
-        distance scaled to [0, 1] (the band's ends get 0.5, so a band stays above the next
-        one); among the infeasible, below every feasible one, by how much they violate.
+        Single objective, no constraint: the values themselves (negated when minimised).
+        Otherwise the order of NSGA-II with constraint domination: feasible before
+        infeasible; among the feasible, minus the non-dominated rank, plus within a band
+        half the crowding distance scaled to [0, 1] (the band's ends get 0.5, so a band
+        stays above the next one); among the infeasible, below every feasible one, by how
+        much they violate.
         """
         successes = [o for o in outcomes if o.ok]
         values = np.array([o.value for o in successes], dtype=np.float64)
