@@ -103,7 +103,7 @@ def latency_table(data, params, out_dir=common.DEFAULT_OUT):
     return np.array([stored["ms"][key] for key in keys], dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _truth_of(key, cost):
     return _truth(common.load_benchmark(key), cost)
 
