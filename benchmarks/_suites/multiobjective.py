@@ -193,7 +193,8 @@ def _optuna_search(method, data, seed, budget, directions, objective, constraint
         archs.append(arch)
         value = objective(trial, arch)
         if constraints_func is not None and new_style:
-            trial.set_constraint(constraints_func(trial))
+            for index, violation in enumerate(constraints_func(trial)):
+                trial.set_constraint(f"constraint_{index}", violation)
         return value
 
     study = optuna.create_study(directions=directions, sampler=sampler)

@@ -98,7 +98,17 @@ class MetricsOracle:
         return {name: oracle(arch) for name, oracle in self.oracles.items()}
 
     def report(self, arch):
-        """The report value of the first oracle that has one (None when none has)."""
+        """The report value of the first oracle that has one (None when none has).
+
+        Parameters
+        ----------
+        arch : architecture
+            Any form the space accepts.
+
+        Returns
+        -------
+        value : float or None
+        """
         for oracle in self.oracles.values():
             report = getattr(oracle, "report", None)
             if report is not None:

@@ -129,6 +129,14 @@ class SearchHistory:
     through it changes the search. Every attribute is computed from the search's state
     when read, so a view stays current.
 
+    Parameters
+    ----------
+    state : object
+        The search's private state (a searcher builds the view; users read
+        ``searcher.history_``).
+    space : SearchSpace
+        The space searched.
+
     Attributes
     ----------
     archs : tuple
@@ -177,6 +185,16 @@ class SearchHistory:
     rng : numpy.random.RandomState
         The search's random state: draw everything random from it, so that a seed gives
         the same queries.
+
+    Examples
+    --------
+    >>> from sknar.search import RandomSearch
+    >>> from sknar.spaces import NASBench201Space
+    >>> search = RandomSearch(NASBench201Space(), random_state=0)
+    >>> _ = search.run(lambda arch: float(arch.count("nor_conv_3x3")), budget=4)
+    >>> history = search.history_
+    >>> history.n_told, len(history.taken), dict(history.objectives)
+    (4, 4, {'value': 'max'})
     """
 
     def __init__(self, state, space):

@@ -47,6 +47,16 @@ def _cost_parts(name):
 def parse_objective(text):
     """``(name, direction)`` from ``"name:max"`` or ``"name:min"`` (the command line's form).
 
+    Parameters
+    ----------
+    text : str
+        ``NAME:max`` or ``NAME:min``.
+
+    Returns
+    -------
+    name : str
+    direction : {"max", "min"}
+
     Examples
     --------
     >>> from sknar.search import parse_objective
@@ -64,6 +74,17 @@ def parse_objective(text):
 
 def parse_constraint(text):
     """``(name, (op, bound))`` from ``"name<=bound"`` or ``"name>=bound"``.
+
+    Parameters
+    ----------
+    text : str
+        ``NAME<=VALUE`` or ``NAME>=VALUE``.
+
+    Returns
+    -------
+    name : str
+    rule : tuple of (str, float)
+        ``(op, bound)``, the form of a searcher's ``constraints`` values.
 
     Examples
     --------
