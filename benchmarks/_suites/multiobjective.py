@@ -13,7 +13,7 @@ same seeds and budget, and at each checkpoint (50 / 100 / 200 queries) the suite
 The cost is ``params`` (the space's exact parameter count of the dataset's network) or
 ``latency`` (the median forward time of batch 1 of every network, measured once on this
 machine by :class:`sknar.oracles.LatencyOracle`, one thread, and kept in
-``benchmarks/results/nb201_latency.json``: this machine's, this torch's). ``--models``
+``benchmarks/results/nb201_latency_<dataset>.json``: this machine's, this torch's). ``--models``
 restricts the cost pairs (``--models params``).
 
 Methods: ``tier search`` (sknar's TierSearch with several objectives: bands of
@@ -62,7 +62,13 @@ CONFIGS = {
     },
 }
 DEFAULT_SEEDS = {"full": 20, "quick": 1}
-LATENCY_FILE = "nb201_latency.json"
+LATENCY_FILE = "nb201_latency_{dataset}.json"
+# The network and input of each NB201 dataset, as the latency oracle builds and times them.
+LATENCY_NETWORKS = {
+    "cifar10": {"input_shape": (3, 32, 32), "network_params": {"n_classes": 10}},
+    "cifar100": {"input_shape": (3, 32, 32), "network_params": {"n_classes": 100}},
+    "ImageNet16-120": {"input_shape": (3, 16, 16), "network_params": {"n_classes": 120}},
+}
 
 
 # --- the tables ------------------------------------------------------------------------------
@@ -81,17 +87,19 @@ def _costs(data, cost):
 
 def latency_table(data, params, out_dir=common.DEFAULT_OUT):
     """The latency (ms) of every row's network, measured once per network on this machine
-    and kept in ``<out_dir>/nb201_latency.json`` (reused, extended when rows are missing)."""
+    and kept in ``<out_dir>/nb201_latency_<dataset>.json`` (reused, extended when rows are
+    missing)."""
     from sknar.integration.optuna import network_key
     from sknar.oracles import LatencyOracle
 
-    path = Path(out_dir) / LATENCY_FILE
+    dataset = data.get("cost_dataset") or "cifar10"
+    path = Path(out_dir) / LATENCY_FILE.format(dataset=dataset)
     stored = json.loads(path.read_text()) if path.is_file() else {"ms": {}}
     space = data["space"]
     keys = [str(network_key(space, arch)) for arch in data["archs"]]
     missing = {key: arch for key, arch in zip(keys, data["archs"]) if key not in stored["ms"]}
     if missing:
-        oracle = LatencyOracle(space, cache=False, **params)
+        oracle = LatencyOracle(space, cache=False, **LATENCY_NETWORKS.get(dataset, {}), **params)
         for key, arch in missing.items():
             stored["ms"][key] = oracle(arch)
         stored["measured_on"] = {
