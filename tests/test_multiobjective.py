@@ -262,3 +262,15 @@ def test_a_table_and_a_second_oracle_give_several_metrics():
     assert oracle(archs[3]) == {"accuracy": 3.0, "latency": 2.0}
     with pytest.raises(ValueError, match="callables"):
         MetricsOracle({"accuracy": 3})
+
+
+def test_objectives_and_constraints_in_worker_processes_match_the_sequential_search():
+    params = {"objectives": {"accuracy": "max", "params": "min"},
+              "constraints": {"flops": ("<=", _median_flops())}}
+    sequential = RandomSearch(SPACE, random_state=2, **params).run(CountingOracle(), budget=12)
+    parallel = RandomSearch(SPACE, random_state=2, **params).run(
+        CountingOracle(), budget=12, n_jobs=2, schedule="batch"
+    )
+    assert parallel.archs == sequential.archs
+    assert parallel.metrics == sequential.metrics
+    assert parallel.pareto_front().queries == sequential.pareto_front().queries
