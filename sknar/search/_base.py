@@ -194,7 +194,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             Evaluated architectures, asked or not (telling architectures evaluated
             elsewhere warm-starts the search), in any order; a part of a batch is fine.
         values : sequence
-            The value of each architecture, higher is better. None, NaN, an infinite value
+            The value of each architecture, higher is better, or a mapping ``{name:
+            number}`` of its metrics (a search with ``objectives`` reads them from it; the
+            exact costs are added by the search). None, NaN, an infinite value
             or an exception instance records a failed evaluation: it stays in the result
             and is never proposed again, but no searcher learns from it.
         report_values : sequence of float or None, default=None
