@@ -274,3 +274,13 @@ def test_objectives_and_constraints_in_worker_processes_match_the_sequential_sea
     assert parallel.archs == sequential.archs
     assert parallel.metrics == sequential.metrics
     assert parallel.pareto_front().queries == sequential.pareto_front().queries
+
+
+def test_tier_search_asks_again_when_a_round_holds_no_feasible_candidate():
+    # A bound few cells keep: most rounds of 60 candidates hold none, and the search goes
+    # on with new rounds instead of ending.
+    flops, _ = SPACE.total_costs(SPACE.sample(400, random_state=5))
+    bound = float(np.quantile(flops, 0.03))
+    result = _tier(constraints={"flops": ("<=", bound)}).run(CountingOracle(False), budget=20)
+    assert result.n_queries == 20
+    assert max(SPACE.total_cost(arch)["flops"] for arch in result.archs) <= bound

@@ -279,11 +279,13 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             return self._exhausted() if history.n_left == 0 else []
         started = time.perf_counter()
         try:
+            self._dropped = False
             archs = self._feasible(history, list(self._startup(history, n))[:n])
             for _ in range(_MAX_INFEASIBLE_ASKS):
                 if archs or state.stop_reason is not None or not self._dropped:
                     break
                 # Every proposal broke a cost constraint: they are excluded now, ask again.
+                self._dropped = False
                 archs = self._feasible(history, list(self._startup(history, n))[:n])
             else:
                 if not archs:
@@ -325,7 +327,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         """``archs`` that keep the cost constraints; the others are excluded from the
         search (never proposed nor evaluated)."""
         feasible, infeasible = self._state.goals.feasible_archs(archs)
-        self._dropped = bool(infeasible)
+        self._dropped = getattr(self, "_dropped", False) or bool(infeasible)
         for arch in infeasible:
             self._state.exclude(self.space.hash(arch), arch)
         return feasible
