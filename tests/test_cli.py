@@ -735,3 +735,57 @@ def test_demo_end_to_end_with_tiny_settings(tmp_path, capsys):
     # progress goes to stderr, with elapsed times and bars over scoring and searching
     assert "fitting NARRanker on 60 architectures" in err
     assert "26146/26146" in err and "25/25" in err
+
+
+def test_search_with_objectives_and_a_constraint_writes_the_front(tmp_path, capsys):
+    from sknar.metrics import pareto_front
+
+    output = tmp_path / "front.json"
+    status, _, err = _run(
+        ["search", "--strategy", "random", "--budget", "30", "--seed", "0", "--quiet",
+         "--objective", "accuracy:max", "--objective", "params:min",
+         "--constraint", "latency<=0.005", "--output", str(output)],
+        capsys,
+    )
+    assert status == EXIT_OK, err
+    summary = json.loads(output.read_text())
+    assert summary["objectives"] == {"accuracy": "max", "params": "min"}
+    assert summary["constraints"] == {"latency": ["<=", 0.005]}
+    metrics = summary["metrics"]
+    assert len(metrics) == 30 and all({"accuracy", "params", "latency"} <= set(m) for m in metrics)
+    feasible = [m for m in metrics if m["latency"] <= 0.005]
+    assert len(feasible) < 30  # the constraint bites: some queries were infeasible
+    points = np.array([[m["accuracy"], m["params"]] for m in feasible])
+    expected = points[pareto_front(points, ["max", "min"])]
+    found = np.array([[q["accuracy"], q["params"]] for q in summary["pareto_front"]])
+    assert sorted(map(tuple, found)) == sorted(map(tuple, expected))
+    assert summary["best_value"] == max(m["accuracy"] for m in feasible)
+
+
+def test_search_with_a_cost_constraint_queries_no_network_above_it(tmp_path, capsys):
+    from sknar.utils.testing import require_data
+
+    require_data("nasbench201/nats_tss_test_acc_200ep.csv")
+    output = tmp_path / "constrained.json"
+    status, _, err = _run(
+        ["search", "--benchmark", "nasbench201", "--dataset", "cifar100", "--strategy",
+         "evolution", "--budget", "25", "--quiet", "--constraint", "flops@cifar100<=4e7",
+         "--output", str(output)],
+        capsys,
+    )
+    assert status == EXIT_OK, err
+    summary = json.loads(output.read_text())
+    space = NASBench201Space()
+    flops = [space.total_cost(query["arch"], "cifar100")["flops"]
+             for query in summary["history"]]
+    assert len(flops) == 25 and max(flops) <= 4e7
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--objective", "accuracy"], "NAME:max or NAME:min"),
+    (["--constraint", "flops=3"], "NAME<=VALUE"),
+])
+def test_a_malformed_objective_or_constraint_is_one_line(flags, message, capsys):
+    status, _, err = _run(["search", "--budget", "30", "--quiet", *flags], capsys)
+    assert status == EXIT_INPUT_ERROR
+    assert message in err and len(err.strip().splitlines()) == 1

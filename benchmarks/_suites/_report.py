@@ -14,6 +14,7 @@ SUITE_ORDER = (
     "parallel",
     "training",
     "optuna",
+    "multiobjective",
 )
 NOTES_FILE = "notes.md"
 

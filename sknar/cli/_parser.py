@@ -129,6 +129,14 @@ def _add_search(command):
     search.add_argument("--scheduler", metavar="ADDRESS", help="run the evaluations on the "
                         "dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (needs "
                         "dask.distributed)")
+    search.add_argument("--objective", action="append", metavar="NAME:max|min",
+                        help="search for several objectives together (repeat the flag), e.g. "
+                        "--objective accuracy:max --objective params:min; flops and params "
+                        "are the space's exact costs, latency is timed on this machine, the "
+                        "first measured name is the benchmark's metric")
+    search.add_argument("--constraint", action="append", metavar="NAME<=VALUE",
+                        help="keep a metric within a bound (repeat the flag), e.g. "
+                        "--constraint flops<=1e8; a cost constraint is kept before any query")
     search.add_argument("--on-error", choices=("raise", "skip"), default="raise",
                         help="a failed evaluation stops the search (raise, the default) or "
                         "is recorded and the search goes on (skip)")

@@ -9,7 +9,13 @@ from ._checks import check_device, check_distinct_files, check_search_flags, che
 from ._common import RANKER_FLAGS, load_benchmark_of, ranker_params
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, CLIError, one_line
 from ._progress import Progress
-from ._searches import search_benchmark, search_digits, search_summary, sized_for_budget
+from ._searches import (
+    objectives_summary,
+    search_benchmark,
+    search_digits,
+    search_summary,
+    sized_for_budget,
+)
 
 __all__ = ["cmd_search"]
 
@@ -60,6 +66,18 @@ def on_cluster(address, progress):
             yield
 
 
+def objectives_of(args):
+    """``(objectives, constraints)`` of the ``--objective`` and ``--constraint`` flags."""
+    from sknar.search import parse_constraint, parse_objective
+
+    try:
+        objectives = dict(parse_objective(text) for text in args.objective or []) or None
+        constraints = dict(parse_constraint(text) for text in args.constraint or []) or None
+    except ValueError as exc:
+        raise CLIError(one_line(exc)) from None
+    return objectives, constraints
+
+
 def _run_search(args, progress, run_options):
     """The search the flags ask for: ``(result, what to record of where it ran)``."""
     if args.train:
@@ -105,7 +123,9 @@ def cmd_search(args):
     check_journal_is_text(args.journal)
     if not args.train:
         sized_for_budget(args.strategy, args.budget)
-    run_options = {"n_jobs": args.n_jobs, "journal": args.journal, "on_error": args.on_error,
+    objectives, constraints = objectives_of(args)
+    run_options = {"objectives": objectives, "constraints": constraints,
+                   "n_jobs": args.n_jobs, "journal": args.journal, "on_error": args.on_error,
                    "random_state": args.seed, "ranker_params": params,
                    "verbose": progress.verbose}
     resume = (f"; {args.journal} keeps every finished evaluation: run again to resume"
@@ -124,6 +144,8 @@ def cmd_search(args):
         context = f"--journal {args.journal}" if journal else f"{args.strategy} search failed"
         raise CLIError(f"{context}: {one_line(exc)}") from None
     summary = {**search_summary(result, args.strategy, args.budget), **where, "seed": args.seed}
+    if objectives is not None or constraints is not None:
+        summary.update(objectives_summary(result, objectives, constraints))
     progress(_last_line(summary, result, where))
     write_json(summary, args.output)
     return EXIT_OK

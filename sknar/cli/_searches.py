@@ -6,6 +6,7 @@ and its JSON summary.
 """
 
 __all__ = [
+    "objectives_summary",
     "search_benchmark",
     "search_digits",
     "search_summary",
@@ -49,7 +50,8 @@ def _run(searcher, oracle, budget, *, verbose=0, **run_options):
 
 
 def search_benchmark(
-    data, strategy, budget, *, random_state=None, ranker_params=None, verbose=0, **run_options
+    data, strategy, budget, *, random_state=None, ranker_params=None, verbose=0,
+    objectives=None, constraints=None, **run_options
 ):
     """Search a benchmark table with ``strategy``, sized for ``budget``.
 
@@ -66,6 +68,9 @@ def search_benchmark(
         Further :class:`~sknar.ranker.NARRanker` parameters of tier search.
     verbose : int, default=0
         Show a bar over the oracle calls when positive.
+    objectives, constraints : dict or None, default=None
+        The searcher's objectives and constraints; with either, the oracle is a
+        :meth:`~sknar.oracles.MetricsOracle.from_benchmark` of the metrics named.
     **run_options
         Passed to the searcher's ``run``.
 
@@ -86,12 +91,22 @@ def search_benchmark(
         settings = {"n_initial": n_initial, **TIER_SETTINGS,
                     "ranker": make_nar_pipeline(space, dataset=dataset, **params)}
     searcher = make_searcher(strategy, space, dataset=dataset, random_state=random_state,
-                             **settings)
-    return _run(searcher, benchmark_oracle(data), budget, verbose=verbose, **run_options)
+                             objectives=objectives, constraints=constraints, **settings)
+    oracle = benchmark_oracle(data)
+    if objectives is not None or constraints is not None:
+        from sknar.oracles import MetricsOracle
+        from sknar.search import COST_METRICS
+
+        names = [*(objectives or {}), *(constraints or {})]
+        measured = [name for name in names if name.partition("@")[0] not in COST_METRICS
+                    and name != "latency" and name not in data]
+        oracle = MetricsOracle.from_benchmark(data, names, first=(measured or ["value"])[0])
+    return _run(searcher, oracle, budget, verbose=verbose, **run_options)
 
 
 def search_digits(strategy, budget, *, epochs=3, device="cpu", random_state=0,
-                  ranker_params=None, verbose=0, **run_options):
+                  ranker_params=None, verbose=0, objectives=None, constraints=None,
+                  **run_options):
     """A search that trains NAS-Bench-201 networks on scikit-learn's digits for real.
 
     Each queried cell becomes a small NAS-Bench-201 network (:data:`DIGITS_NETWORK`) that a
@@ -124,7 +139,8 @@ def search_digits(strategy, budget, *, epochs=3, device="cpu", random_state=0,
                                              **(ranker_params or {})})
         settings = {"n_initial": n_initial, **TRAINING_TIER_SETTINGS, "ranker": ranker,
                     "sampler": TierSampler(space, min_tier_size=2)}
-    searcher = make_searcher(strategy, space, random_state=random_state, **settings)
+    searcher = make_searcher(strategy, space, random_state=random_state, objectives=objectives,
+                             constraints=constraints, **settings)
     result = _run(searcher, oracle, budget, verbose=verbose, **run_options)
     if not result.n_queries or result.n_failed == result.n_queries:
         return result, None
@@ -156,6 +172,23 @@ def search_summary(result, strategy, budget):
              **({"error": error} if error is not None else {})}
             for arch, value, error in zip(result.archs, result.values, errors)
         ],
+    }
+
+
+def objectives_summary(result, objectives, constraints):
+    """The objectives, constraints and Pareto front of a search as JSON data."""
+    from sknar.datasets import jsonable_arch
+
+    front = result.pareto_front()
+    return {
+        "objectives": objectives,
+        "constraints": {name: list(rule) for name, rule in (constraints or {}).items()},
+        "pareto_front": [
+            {"query": query, "arch": jsonable_arch(arch),
+             **{name: float(value) for name, value in zip(front.objectives, point)}}
+            for query, arch, point in zip(front.queries, front.archs, front.points)
+        ],
+        "metrics": [dict(metrics) for metrics in result.metrics],
     }
 
 

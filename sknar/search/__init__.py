@@ -27,6 +27,11 @@ The searchers:
 - :class:`RegularizedEvolution`: aging evolution (Real et al., 2019) with mutations on the
   space.
 
+Every searcher takes ``objectives`` (several metrics, maximised or minimised together; the
+space's exact ``"flops"`` and ``"params"`` cost no oracle call) and ``constraints`` (a cost
+constraint is kept before any query, a measured one is learnt from); the result gives the
+Pareto front found and its hypervolume.
+
 No searcher evaluates an architecture twice, and none reads anything but the values the
 oracle returns: an oracle's ``report(arch)`` value (e.g. the test accuracy of a benchmark
 table) is only recorded in the history.
@@ -37,11 +42,13 @@ from ._evolution import RegularizedEvolution
 from ._factory import SEARCH_STRATEGIES, make_searcher
 from ._history import SearchHistory, SearchWarning
 from ._journal import read_journal
+from ._objectives import COST_METRICS, parse_constraint, parse_objective
 from ._random import RandomSearch
 from ._result import EvaluationError, SearchResult
 from ._tier import TierSearch
 
 __all__ = [
+    "COST_METRICS",
     "SEARCH_STRATEGIES",
     "BaseSearch",
     "EvaluationError",
@@ -52,5 +59,7 @@ __all__ = [
     "SearchWarning",
     "TierSearch",
     "make_searcher",
+    "parse_constraint",
+    "parse_objective",
     "read_journal",
 ]

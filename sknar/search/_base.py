@@ -23,10 +23,14 @@ from sklearn.utils._param_validation import (
 from ._evaluation import Outcome, make_engine, outcome_of_value
 from ._history import SearchHistory, SearchWarning, _State
 from ._journal import Journal, describe_oracle, hash_text, make_header
+from ._objectives import Goals
 from ._result import EvaluationError, SearchResult
 from ._uniform import distinct_uniform, draw_seed
 
 __all__ = ["BaseSearch"]
+
+# Proposals in a row that may all break the cost constraints before a search gives up.
+_MAX_INFEASIBLE_ASKS = 50
 
 _RUN_CONSTRAINTS = {
     "oracle": [callable],
@@ -77,6 +81,19 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
     ----------
     space : SearchSpace
         The space searched (any object implementing the :mod:`sknar.spaces` protocol).
+    objectives : dict or None, default=None
+        ``{name: "max" | "min"}``: the metrics searched for together (see the
+        multi-objective user guide); ``"flops"`` and ``"params"`` (or ``"params@<dataset>"``)
+        are the space's exact costs and cost no oracle call, any other name is read from
+        the mapping the oracle returns. None: one value, maximised (the oracle returns a
+        number). With several objectives the result's :meth:`SearchResult.pareto_front`
+        is the trade-off found.
+    constraints : dict or None, default=None
+        ``{name: (op, bound)}`` with ``op`` ``"<="`` or ``">="``, e.g.
+        ``{"flops": ("<=", 1e8)}``. A constraint on an exact cost is kept before any query:
+        no architecture breaking it is ever evaluated. A constraint on a measured metric
+        (e.g. latency) is checked on each evaluation: an infeasible one is recorded and
+        learnt from (below every feasible one), never returned as the best nor on the front.
     random_state : int, RandomState instance or None, default=None
         Seeds the search; an int gives the same queries on every sequential run.
     verbose : int, default=0
@@ -108,13 +125,17 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints = {
         "space": [HasMethods(["validate", "hash", "sample"])],
+        "objectives": [dict, None],
+        "constraints": [dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
     _method = None
 
-    def __init__(self, space, *, random_state=None, verbose=0):
+    def __init__(self, space, *, objectives=None, constraints=None, random_state=None, verbose=0):
         self.space = space
+        self.objectives = objectives
+        self.constraints = constraints
         self.random_state = random_state
         self.verbose = verbose
 
@@ -173,7 +194,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             Evaluated architectures, asked or not (telling architectures evaluated
             elsewhere warm-starts the search), in any order; a part of a batch is fine.
         values : sequence
-            The value of each architecture, higher is better. None, NaN, an infinite value
+            The value of each architecture, higher is better, or a mapping ``{name:
+            number}`` of its metrics (a search with ``objectives`` reads them from it; the
+            exact costs are added by the search). None, NaN, an infinite value
             or an exception instance records a failed evaluation: it stays in the result
             and is never proposed again, but no searcher learns from it.
         report_values : sequence of float or None, default=None
@@ -211,6 +234,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
                 canonical, *columns.values()
             )
         ]
+        outcomes = [state.goals.complete(outcome) for outcome in outcomes]
         self._record(outcomes, write=True)
         self.result_ = self._result(state.stop_reason)
         return self
@@ -238,7 +262,11 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         return self._state
 
     def _begin(self, rng, budget):
+        goals = Goals(
+            getattr(self, "objectives", None), getattr(self, "constraints", None), self.space
+        )
         self._state = _State(rng, budget)
+        self._state.goals = goals
         self._start(SearchHistory(self._state, self.space))
         return self._state
 
@@ -251,7 +279,20 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             return self._exhausted() if history.n_left == 0 else []
         started = time.perf_counter()
         try:
-            archs = list(self._startup(history, n))
+            self._dropped = False
+            archs = self._feasible(history, list(self._startup(history, n))[:n])
+            for _ in range(_MAX_INFEASIBLE_ASKS):
+                if archs or state.stop_reason is not None or not self._dropped:
+                    break
+                # Every proposal broke a cost constraint: they are excluded now, ask again.
+                self._dropped = False
+                archs = self._feasible(history, list(self._startup(history, n))[:n])
+            else:
+                if not archs:
+                    return self._exhausted(
+                        message=f"{_MAX_INFEASIBLE_ASKS} proposals in a row broke the cost "
+                        "constraints; the search ends."
+                    )
         finally:
             state.ask_time += time.perf_counter() - started
         archs = archs[:n]
@@ -274,15 +315,42 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         short -= history.n_pending
         if short <= 0:
             return []  # wait for the start-up results already asked for
-        draws = distinct_uniform(
-            self.space, min(short, n), history.taken, history.rng, allow_fewer=True
-        )
+        draws = self._uniform(history, min(short, n))
         if not draws:
             return self._exhausted(
                 message=f"the space {getattr(self.space, 'name', '')} supplied no new "
                 "architecture for the start-up phase. The search ends."
             )
         return draws
+
+    def _feasible(self, history, archs):
+        """``archs`` that keep the cost constraints; the others are excluded from the
+        search (never proposed nor evaluated)."""
+        feasible, infeasible = self._state.goals.feasible_archs(archs)
+        self._dropped = getattr(self, "_dropped", False) or bool(infeasible)
+        for arch in infeasible:
+            self._state.exclude(self.space.hash(arch), arch)
+        return feasible
+
+    def _uniform(self, history, n):
+        """At most ``n`` new uniform architectures that keep the cost constraints."""
+        if not self._state.goals.cost_constraints:
+            return distinct_uniform(self.space, n, history.taken, history.rng, allow_fewer=True)
+        found = []
+        for _ in range(_MAX_INFEASIBLE_ASKS):
+            draws = distinct_uniform(
+                self.space, n - len(found), history.taken, history.rng, allow_fewer=True
+            )
+            if not draws:
+                break
+            found.extend(self._feasible(history, draws))
+            # The feasible draws are not taken yet: exclude them from the next draw too.
+            for arch in found:
+                self._state.exclude(self.space.hash(arch), arch, provisional=True)
+            if len(found) >= n:
+                break
+        self._state.release_provisional()
+        return found[:n]
 
     def _record(self, outcomes, write):
         """Add told outcomes to the search (all or none: each is checked first)."""
@@ -317,6 +385,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         order = np.argsort(state.told_queries, kind="stable")
         outcomes = [state.outcomes[index] for index in order]
         successes = [outcome for outcome in outcomes if outcome.ok]
+        goals = state.goals
         has_report = bool(successes) and all(o.report_value is not None for o in successes)
         return SearchResult(
             self._method or type(self).__name__,
@@ -333,6 +402,9 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
             eval_times=[np.nan if o.wall_s is None else o.wall_s for o in outcomes],
             ask_time=state.ask_time,
             stop_reason=stop_reason,
+            metrics=[dict(outcome.metrics) for outcome in outcomes],
+            objectives=None if goals.trivial else dict(goals.objectives),
+            feasible=None if not goals.constraints else goals.feasible(outcomes),
         )
 
     # --- the journal --------------------------------------------------------------------------
@@ -596,6 +668,7 @@ class BaseSearch(BaseEstimator, metaclass=ABCMeta):
         """Journal and show one finished evaluation (told later, or at once)."""
         journal = getattr(self, "_journal", None)
         outcome.arch = self._state.pending.get(key, outcome.arch)
+        self._state.goals.complete(outcome)
         if journal is not None:
             journal.write(self._state.query[key], hash_text(key), outcome)
         self._show(bar, outcome)

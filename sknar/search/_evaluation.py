@@ -20,6 +20,7 @@ import time
 import traceback
 import warnings
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -73,10 +74,16 @@ def _evaluate(oracle, arch, tag):
     """
     started = time.perf_counter()
     try:
-        value = check_oracle_value(oracle(arch), arch)
+        answer = oracle(arch)
+        if isinstance(answer, Mapping):
+            # Several named metrics: the search takes its objectives' values from them.
+            value, metrics = None, _oracle_metrics(answer, arch)
+        else:
+            value, metrics = check_oracle_value(answer, arch), {}
         report = getattr(oracle, "report", None)
         report_value = None if report is None else report(arch)
-        metrics = {} if report_value is None else {REPORT: float(report_value)}
+        if report_value is not None:
+            metrics[REPORT] = float(report_value)
     except Exception as exc:  # noqa: BLE001 - any failure of user code is recorded
         return tag, failure_outcome(arch, _portable(exc), time.perf_counter() - started)
     wall_s = time.perf_counter() - started
@@ -108,6 +115,22 @@ def _exit_with_parent(parent_pid):
 
 def _evaluate_installed(arch, tag):
     return _evaluate(_WORKER_ORACLE["oracle"], arch, tag)
+
+
+def _oracle_metrics(answer, arch):
+    """The named metrics an oracle returned, each a finite number."""
+    metrics = {}
+    for name, value in answer.items():
+        if not isinstance(name, str):
+            raise ValueError(
+                f"the oracle returned a mapping with the key {name!r} for architecture "
+                f"{arch!r}; name each metric by a string."
+            )
+        try:
+            metrics[name] = check_oracle_value(value, arch)
+        except ValueError as exc:
+            raise ValueError(f"metric {name!r}: {exc}") from None
+    return metrics
 
 
 def failure_outcome(arch, exception, wall_s=None):
@@ -149,7 +172,16 @@ def outcome_of_value(arch, value, report_value=None, wall_s=None, metrics=None, 
     metrics = _check_metrics(arch, metrics)
     if report_value is not None:
         metrics[REPORT] = float(report_value)
-    if isinstance(value, BaseException):
+    if isinstance(value, Mapping):
+        # Several named metrics: the search takes its objectives' values from them.
+        try:
+            named = _oracle_metrics(value, arch)
+        except ValueError as exc:
+            outcome = Outcome(arch, None, error=f"the value told is not valid: {exc}")
+        else:
+            outcome = Outcome(arch, None, wall_s=wall_s)
+            metrics = {**named, **metrics}
+    elif isinstance(value, BaseException):
         outcome = failure_outcome(arch, value, wall_s)
     elif value is None:
         outcome = Outcome(arch, None, error="no value (None) was told", wall_s=wall_s)

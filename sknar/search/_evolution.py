@@ -38,6 +38,10 @@ class RegularizedEvolution(BaseSearch):
         Members drawn to pick each parent (at most ``population_size``).
     batch_size : int, default=1
         Children per :meth:`ask` after the initial population.
+    objectives : dict or None, default=None
+        ``{name: "max" | "min"}`` searched for together; see :class:`BaseSearch`.
+    constraints : dict or None, default=None
+        ``{name: (op, bound)}``; see :class:`BaseSearch`.
     random_state : int, RandomState instance or None, default=None
         Seeds the search; an int gives the same queries on every run.
     verbose : int, default=0
@@ -77,10 +81,18 @@ class RegularizedEvolution(BaseSearch):
         population_size=10,
         sample_size=3,
         batch_size=1,
+        objectives=None,
+        constraints=None,
         random_state=None,
         verbose=0,
     ):
-        super().__init__(space, random_state=random_state, verbose=verbose)
+        super().__init__(
+            space,
+            objectives=objectives,
+            constraints=constraints,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.population_size = population_size
         self.sample_size = sample_size
         self.batch_size = batch_size
@@ -106,6 +118,13 @@ class RegularizedEvolution(BaseSearch):
                     self.population_.popleft()
 
     def _propose(self, history, n):
+        if history.success_bands is not None:
+            # Several objectives or constraints: members compare by their current scores.
+            score = dict(zip(map(self.space.hash, history.success_archs),
+                             history.success_scores))
+            self.population_ = deque(
+                (arch, score[self.space.hash(arch)]) for arch, _ in self.population_
+            )
         children, keys = [], set()
         for _ in range(min(self.batch_size, n)):
             taken = history.taken | keys if keys else history.taken

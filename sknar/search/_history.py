@@ -53,6 +53,25 @@ class _ReadOnlySet(Set):
         return f"<{len(self)} hashes>"
 
 
+class _Union(Set):
+    """Two disjoint collections of hashes seen as one set, without copying them."""
+
+    __slots__ = ("_first", "_second")
+
+    def __init__(self, first, second):
+        self._first, self._second = first, second
+
+    def __contains__(self, item):
+        return item in self._first or item in self._second
+
+    def __iter__(self):
+        yield from self._first
+        yield from self._second
+
+    def __len__(self):
+        return len(self._first) + len(self._second)
+
+
 class _State:
     """The evaluations of one search (private to the base class)."""
 
@@ -75,13 +94,29 @@ class _State:
         self.best = None
         self.n_failed_shown = 0
         self.n_resumed = 0
+        # Architectures that break a cost constraint: never proposed, never evaluated.
+        self.excluded = {}
+        self.provisional = set()
+        self.goals = None
 
     @property
     def n_told(self):
         return len(self.outcomes)
 
+    def exclude(self, key, arch, provisional=False):
+        if key not in self.taken and key not in self.excluded:
+            self.excluded[key] = arch
+            if provisional:
+                self.provisional.add(key)
+
+    def release_provisional(self):
+        for key in self.provisional:
+            self.excluded.pop(key, None)
+        self.provisional.clear()
+
     def take(self, key, arch):
         if key not in self.taken:
+            self.excluded.pop(key, None)
             self.query[key] = len(self.taken)
             self.taken.add(key)
             self.taken_archs.append(arch)
@@ -97,8 +132,8 @@ class SearchHistory:
     Parameters
     ----------
     state : object
-        The search's private state; the base class makes the view, users read it as
-        ``searcher.history_``.
+        The search's private state (a searcher builds the view; users read
+        ``searcher.history_``).
     space : SearchSpace
         The space searched.
 
@@ -125,7 +160,21 @@ class SearchHistory:
     taken : set-like
         The space's hashes of every architecture asked or told: never propose one again.
     taken_archs : tuple
-        Those architectures, in the order first asked or told.
+        Those architectures, in the order first asked or told (then the ones a cost
+        constraint excludes).
+    objectives : mapping
+        The search's objectives, ``{name: "max" | "min"}`` (``{"value": "max"}`` for a
+        single value).
+    success_scores : ndarray
+        One number per successful evaluation, higher is better, that a searcher learns
+        from: the values themselves in a single-objective search without constraints;
+        otherwise NSGA-II's order (feasible first, then minus the band of non-dominated
+        rank, plus within a band half the crowding distance scaled to [0, 1]; infeasible
+        ones below every feasible one, by how much they violate).
+    success_bands : ndarray of int or None
+        The band of each successful evaluation (its non-dominated rank; infeasible ones
+        after every feasible band); None in a single-objective search without
+        constraints.
     n_resumed : int
         Evaluations told back from the search's journal when it was opened.
     n_told, n_ok, n_failed, n_pending : int
@@ -141,11 +190,11 @@ class SearchHistory:
     --------
     >>> from sknar.search import RandomSearch
     >>> from sknar.spaces import NASBench201Space
-    >>> search = RandomSearch(NASBench201Space(), batch_size=2, random_state=0)
-    >>> archs = search.ask()
-    >>> history = search.tell(archs[:1], [0.9]).history_
-    >>> history.n_told, history.n_pending, history.success_values.tolist()
-    (1, 1, [0.9])
+    >>> search = RandomSearch(NASBench201Space(), random_state=0)
+    >>> _ = search.run(lambda arch: float(arch.count("nor_conv_3x3")), budget=4)
+    >>> history = search.history_
+    >>> history.n_told, len(history.taken), dict(history.objectives)
+    (4, 4, {'value': 'max'})
     """
 
     def __init__(self, state, space):
@@ -193,11 +242,30 @@ class SearchHistory:
 
     @property
     def taken(self):
+        if self._state.excluded:
+            return _ReadOnlySet(_Union(self._state.taken, self._state.excluded))
         return _ReadOnlySet(self._state.taken)
 
     @property
     def taken_archs(self):
-        return tuple(self._state.taken_archs)
+        return (*self._state.taken_archs, *self._state.excluded.values())
+
+    @property
+    def objectives(self):
+        goals = self._state.goals
+        return MappingProxyType(dict(goals.objectives) if goals else {"value": "max"})
+
+    @property
+    def success_scores(self):
+        goals = self._state.goals
+        if goals is None or goals.trivial:
+            return self.success_values  # exactly the values, as before objectives existed
+        return goals.scores(self._state.outcomes)
+
+    @property
+    def success_bands(self):
+        goals = self._state.goals
+        return None if goals is None else goals.bands(self._state.outcomes)
 
     @property
     def n_resumed(self):
@@ -226,7 +294,8 @@ class SearchHistory:
     @property
     def n_left(self):
         size = self._space.size
-        return None if size is None else max(int(size) - len(self._state.taken), 0)
+        n_taken = len(self._state.taken) + len(self._state.excluded)
+        return None if size is None else max(int(size) - n_taken, 0)
 
     @property
     def rng(self):

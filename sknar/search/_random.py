@@ -24,6 +24,10 @@ class RandomSearch(BaseSearch):
     batch_size : int, default=10
         Architectures per :meth:`ask`: the evaluations that can run at once. It does not
         change the queries.
+    objectives : dict or None, default=None
+        ``{name: "max" | "min"}`` searched for together; see :class:`BaseSearch`.
+    constraints : dict or None, default=None
+        ``{name: (op, bound)}``; see :class:`BaseSearch`.
     random_state : int, RandomState instance or None, default=None
         Seeds the draws; an int gives the same queries on every run.
     verbose : int, default=0
@@ -52,8 +56,23 @@ class RandomSearch(BaseSearch):
     }
     _method = "random search"
 
-    def __init__(self, space, *, batch_size=10, random_state=None, verbose=0):
-        super().__init__(space, random_state=random_state, verbose=verbose)
+    def __init__(
+        self,
+        space,
+        *,
+        batch_size=10,
+        objectives=None,
+        constraints=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            space,
+            objectives=objectives,
+            constraints=constraints,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.batch_size = batch_size
 
     def _start(self, history):

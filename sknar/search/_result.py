@@ -35,6 +35,16 @@ class SearchResult:
         Seconds the searcher spent choosing architectures (fitting its ranker, sampling and
         ranking candidates): the part of ``wall_time`` that is not spent waiting for the
         oracle.
+    metrics : list of dict or None, default=None
+        The named metrics of each query (the oracle's, the exact costs of a search with
+        cost objectives, ``"report"``).
+    objectives : dict or None, default=None
+        The objectives of the search, ``{name: "max" | "min"}``; None for a single value,
+        maximised. The first objective is what ``values``, the best-so-far curve and the
+        best architecture follow (in its direction).
+    feasible : array-like of bool or None, default=None
+        Which queries kept the search's constraints; an infeasible query is never the best
+        nor on the front. None: every successful query.
     stop_reason : str or None, default=None
         Why the search ended: ``"budget"`` (spent), ``"n_rounds"`` (the rounds a tier search
         was allowed), ``"exhausted"`` (no architecture of the space is left), ``"error"``
@@ -80,6 +90,9 @@ class SearchResult:
         eval_times=None,
         ask_time=0.0,
         stop_reason=None,
+        metrics=None,
+        objectives=None,
+        feasible=None,
     ):
         self.method = method
         self.archs = list(archs)
@@ -95,6 +108,9 @@ class SearchResult:
         )
         self.ask_time = float(ask_time)
         self.stop_reason = stop_reason
+        self.metrics = [{} for _ in self.archs] if metrics is None else list(metrics)
+        self.objectives = None if objectives is None else dict(objectives)
+        self.feasible = None if feasible is None else np.asarray(feasible, dtype=bool)
         if not len(self.values) == len(self.archs) == len(self.errors):
             raise ValueError(
                 f"archs ({len(self.archs)}), values ({len(self.values)}) and errors "
@@ -116,17 +132,35 @@ class SearchResult:
         """Number of failed queries."""
         return int(self.failed.sum())
 
+    def _sign(self):
+        """+1 when the first objective is maximised, -1 when minimised."""
+        if self.objectives and next(iter(self.objectives.values())) == "min":
+            return -1.0
+        return 1.0
+
+    def _eligible(self):
+        """Successful queries that keep the constraints."""
+        eligible = ~self.failed
+        if self.feasible is not None:
+            eligible &= self.feasible
+        return eligible
+
     @property
     def best_so_far(self):
         if not self.n_queries:
             return self.values.copy()
-        return np.fmax.accumulate(np.where(self.failed, np.nan, self.values))
+        sign = self._sign()
+        gains = np.where(self._eligible(), sign * self.values, np.nan)
+        return sign * np.fmax.accumulate(gains)
 
     @property
     def best_index(self):
-        values = np.where(self.failed, np.nan, self.values)
+        values = np.where(self._eligible(), self._sign() * self.values, np.nan)
         if not self.n_queries or np.all(np.isnan(values)):
-            raise ValueError("no query of this search succeeded: there is no best one.")
+            raise ValueError(
+                "no query of this search succeeded (and kept the constraints): there is no "
+                "best one."
+            )
         return int(np.nanargmax(values))
 
     @property
@@ -146,8 +180,10 @@ class SearchResult:
     @property
     def history(self):
         """One dict per query: ``query``, ``arch``, ``value``, ``report_value``, ``status``
-        (``"ok"`` or ``"failed"``), ``error`` and ``best_so_far``."""
+        (``"ok"`` or ``"failed"``), ``error``, ``best_so_far``, and with objectives or
+        constraints ``metrics`` and ``feasible``."""
         best = self.best_so_far
+        eligible = self._eligible()
         return [
             {
                 "query": index,
@@ -159,9 +195,107 @@ class SearchResult:
                 "status": "ok" if self.errors[index] is None else "failed",
                 "error": self.errors[index],
                 "best_so_far": float(best[index]),
+                **(
+                    {
+                        "metrics": dict(self.metrics[index]),
+                        "feasible": bool(eligible[index]),
+                    }
+                    if self.objectives is not None or self.feasible is not None
+                    else {}
+                ),
             }
             for index, arch in enumerate(self.archs)
         ]
+
+    def _front_points(self):
+        names = list(self.objectives or {"value": "max"})
+        directions = list((self.objectives or {"value": "max"}).values())
+        rows = np.flatnonzero(self._eligible())
+        points = np.array(
+            [
+                [
+                    self.values[row] if index == 0 and name not in self.metrics[row]
+                    else self.metrics[row][name]
+                    for index, name in enumerate(names)
+                ]
+                for row in rows
+            ],
+            dtype=np.float64,
+        ).reshape(len(rows), len(names))
+        return names, directions, rows, points
+
+    def pareto_front(self):
+        """The non-dominated evaluations: the best trade-offs between the objectives found.
+
+        Only successful queries that keep the constraints count. With one objective the
+        front is the best query (and those tied with it).
+
+        Returns
+        -------
+        front : sklearn.utils.Bunch
+            ``queries`` (query indices, sorted by the first objective, best first),
+            ``archs``, ``points`` (ndarray of shape (n_front, n_objectives)), ``objectives``
+            (names) and ``directions``.
+
+        Examples
+        --------
+        >>> from sknar.search import SearchResult
+        >>> result = SearchResult(
+        ...     "demo", ["a", "b", "c"], [0.9, 0.8, 0.7], None, 0.1, 3,
+        ...     metrics=[{"accuracy": 0.9, "params": 5.0}, {"accuracy": 0.8, "params": 2.0},
+        ...              {"accuracy": 0.7, "params": 3.0}],
+        ...     objectives={"accuracy": "max", "params": "min"})
+        >>> result.pareto_front().archs
+        ['a', 'b']
+        """
+        from sklearn.utils import Bunch
+
+        from .._pareto import pareto_front
+
+        names, directions, rows, points = self._front_points()
+        if len(rows):
+            mask = pareto_front(points, directions)
+            rows, points = rows[mask], points[mask]
+            sign = 1.0 if directions[0] == "max" else -1.0
+            order = np.lexsort((rows, -sign * points[:, 0]))
+            rows, points = rows[order], points[order]
+        return Bunch(
+            queries=rows.tolist(),
+            archs=[self.archs[row] for row in rows],
+            points=points,
+            objectives=names,
+            directions=directions,
+        )
+
+    def hypervolume(self, reference):
+        """The hypervolume of the front found, up to ``reference``.
+
+        Parameters
+        ----------
+        reference : array-like of shape (n_objectives,)
+            One value per objective, in the objectives' units (e.g. the median accuracy and
+            the largest parameter count): only what is better in every objective counts.
+
+        Returns
+        -------
+        volume : float
+
+        Examples
+        --------
+        >>> from sknar.search import SearchResult
+        >>> result = SearchResult(
+        ...     "demo", ["a", "b"], [90.0, 80.0], None, 0.1, 2,
+        ...     metrics=[{"accuracy": 90.0, "params": 10.0}, {"accuracy": 80.0, "params": 5.0}],
+        ...     objectives={"accuracy": "max", "params": "min"})
+        >>> result.hypervolume([50.0, 20.0])
+        550.0
+        """
+        from .._pareto import hypervolume
+
+        names, directions, rows, points = self._front_points()
+        if not len(rows):
+            return 0.0
+        return hypervolume(points, reference, directions)
 
     def plot(self, ax=None, **plot_kwargs):
         """Draw the best value so far against the number of queries.
@@ -193,7 +327,7 @@ class SearchResult:
         return ax
 
     def __repr__(self):
-        has_best = self.n_queries > self.n_failed
+        has_best = bool(self._eligible().any())
         failed = f", n_failed={self.n_failed}" if self.n_failed else ""
         return (
             f"SearchResult(method={self.method!r}, n_queries={self.n_queries}{failed}, "

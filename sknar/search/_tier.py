@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ..tiers import TierTransformer
 from ._base import BaseSearch
 from ._history import SearchWarning
+from ._objectives import band_tiers
 from ._uniform import distinct_uniform, draw_seed
 
 # Parents of n_parents="auto": chosen on NB201 searches with seeds outside the search suite's
@@ -18,6 +19,12 @@ from ._uniform import distinct_uniform, draw_seed
 _AUTO_PARENTS = 5
 
 __all__ = ["TierSearch"]
+
+
+def _levels(values, bands):
+    if bands is not None:
+        return f"{len(np.unique(bands))} band(s) of non-dominated rank or feasibility"
+    return f"{len(np.unique(values))} distinct level(s)"
 
 
 def _seed_unset_random_states(estimator, rng):
@@ -87,7 +94,16 @@ class TierSearch(BaseSearch):
         ``refit``-th round (an int ``k >= 1``: before rounds 1, 1 + k, 1 + 2k, ...), or fit
         them only once, on the initial evaluations (False).
     n_tiers : int, default=5
-        Quality tiers the sampler is fitted on.
+        Quality tiers the sampler is fitted on. With several objectives or constraints the
+        tiers are whole bands of non-dominated rank (see
+        :func:`~sknar.search._objectives.band_tiers`): tier 0 is the first band (the front
+        of what was evaluated) and the bands after it until the tier holds about
+        ``1 / n_tiers`` of the evaluations; the ranker learns NSGA-II's order (see
+        :attr:`SearchHistory.success_scores`).
+    objectives : dict or None, default=None
+        ``{name: "max" | "min"}`` searched for together; see :class:`BaseSearch`.
+    constraints : dict or None, default=None
+        ``{name: (op, bound)}``; see :class:`BaseSearch`.
     random_state : int, RandomState instance or None, default=None
         Seeds the search; an int gives the same queries on every run.
     verbose : int, default=0
@@ -161,10 +177,18 @@ class TierSearch(BaseSearch):
         n_rounds=None,
         refit=True,
         n_tiers=5,
+        objectives=None,
+        constraints=None,
         random_state=None,
         verbose=0,
     ):
-        super().__init__(space, random_state=random_state, verbose=verbose)
+        super().__init__(
+            space,
+            objectives=objectives,
+            constraints=constraints,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.ranker = ranker
         self.sampler = sampler
         self.n_initial = n_initial
@@ -224,6 +248,9 @@ class TierSearch(BaseSearch):
                 "ends."
             )
         candidates = candidates + self._mutants_of_best(history, candidates)
+        candidates = self._feasible(history, candidates)  # cost constraints: before ranking
+        if not candidates:
+            return []
         scores = np.asarray(self.ranker_.predict(candidates), dtype=np.float64).ravel()
         self.n_rounds_ += 1
         top_k = min(self.top_k, n)
@@ -257,7 +284,7 @@ class TierSearch(BaseSearch):
         asked or among ``candidates``, none twice."""
         taken = set(history.taken) | {self.space.hash(arch) for arch in candidates}
         success_archs = history.success_archs
-        best_first = np.argsort(-history.success_values, kind="stable")
+        best_first = np.argsort(-history.success_scores, kind="stable")
         mutants = []
         for index in best_first[: self.n_parents_]:
             for _ in range(self.n_mutants):
@@ -277,13 +304,14 @@ class TierSearch(BaseSearch):
         return mutants
 
     def _fit(self, history):
-        archs, values = list(history.success_archs), history.success_values
+        # With several objectives or constraints: the scores (bands of non-dominated rank).
+        archs, values = list(history.success_archs), history.success_scores
         self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
         self.ranker_.fit(archs, values)
-        self._fit_sampler(archs, values, history.rng)
+        self._fit_sampler(archs, values, history.rng, history.success_bands)
         self.n_fits_ += 1
 
-    def _fit_sampler(self, archs, values, rng):
+    def _fit_sampler(self, archs, values, rng, bands=None):
         """Fit the sampler on the most tiers (up to ``n_tiers``) the values allow.
 
         Ties are data: values with fewer distinct levels than ``n_tiers`` (a constant
@@ -297,7 +325,11 @@ class TierSearch(BaseSearch):
         previous = self.n_tiers_ if self.n_fits_ else self.n_tiers
         for n_tiers in range(self.n_tiers, 1, -1):
             try:
-                tiers = TierTransformer(n_tiers=n_tiers).fit_transform(values)
+                tiers = (
+                    TierTransformer(n_tiers=n_tiers).fit_transform(values)
+                    if bands is None
+                    else band_tiers(bands, n_tiers)
+                )
                 self.sampler_.set_params(random_state=seed).fit(archs, tiers)
             except ValueError:
                 continue
@@ -307,7 +339,7 @@ class TierSearch(BaseSearch):
             self.n_tiers_ = None
         if self.n_tiers_ != self.n_tiers and self.n_tiers_ != previous:
             warnings.warn(
-                f"the {len(values)} values hold {len(np.unique(values))} distinct level(s): "
+                f"the {len(values)} values hold {_levels(values, bands)}: "
                 f"the sampler follows {self.n_tiers_ or 'no'} tier(s) instead of "
                 f"{self.n_tiers}{'' if self.n_tiers_ else ' (uniform candidates)'}; the "
                 "search goes on.",
