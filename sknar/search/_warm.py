@@ -78,9 +78,9 @@ class PriorStartup:
         return picks
 
     def _ranked_pool(self, history):
-        pool = distinct_uniform(
-            self.space, self.pool_size, history.taken, history.rng, allow_fewer=True
-        )
+        n_left = history.n_left
+        size = self.pool_size if n_left is None else min(self.pool_size, n_left)
+        pool = distinct_uniform(self.space, size, history.taken, history.rng, allow_fewer=True)
         if not pool:
             return []
         scores = prior_scores(self.prior, pool)
