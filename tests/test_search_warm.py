@@ -138,3 +138,22 @@ def test_a_search_warm_started_from_a_table_skips_its_start_up(space):
     first = search.ask()
     assert search.n_fits_ == 1 and len(first) == 5  # a ranked round at once
     assert not {space.hash(a) for a in first} & {space.hash(a) for a in known}
+
+
+def test_warm_refits_refit_the_same_ranker_with_the_given_parameters(space):
+    search = tier(space, warm_refit={"randomforestregressor__warm_start": True,
+                                     "randomforestregressor__n_estimators": 15})
+    result = search.run(accuracy, 21)
+    assert search.n_fits_ == 3 and result.n_queries == 21
+    forest = search.ranker_[-1]
+    # Warm refits grew the first fit's 10 trees to 15 instead of starting afresh.
+    assert forest.warm_start and len(forest.estimators_) == 15
+    cold = tier(space)
+    cold.run(accuracy, 21)
+    assert len(cold.ranker_[-1].estimators_) == 10 and not cold.ranker_[-1].warm_start
+
+
+def test_a_bad_warm_refit_parameter_is_named(space):
+    search = tier(space, warm_refit={"no_such_parameter": 1})
+    with pytest.raises(ValueError, match="no_such_parameter"):
+        search.run(accuracy, 16)

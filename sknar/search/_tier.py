@@ -101,6 +101,12 @@ class TierSearch(BaseSearch):
         them only once, on the initial evaluations (False).
     n_tiers : int, default=5
         Quality tiers the sampler is fitted on.
+    warm_refit : dict or None, default=None
+        Parameters set on the last fitted ranker for each refit after the first, which then
+        refits it in place instead of a fresh clone: e.g. ``{"narranker__warm_start": True,
+        "narranker__max_epochs": 10}`` makes the refits of small rounds start from the
+        previous fit's weights at a fraction of its epochs. None fits a fresh clone of
+        ``ranker`` every time.
     random_state : int, RandomState instance or None, default=None
         Seeds the search; an int gives the same queries on every run.
     verbose : int, default=0
@@ -159,6 +165,7 @@ class TierSearch(BaseSearch):
         "n_rounds": [Interval(Integral, 0, None, closed="left"), None],
         "refit": ["boolean", Interval(Integral, 1, None, closed="left")],
         "n_tiers": [Interval(Integral, 2, None, closed="left")],
+        "warm_refit": [dict, None],
     }
     _method = "tier search"
 
@@ -178,6 +185,7 @@ class TierSearch(BaseSearch):
         n_rounds=None,
         refit=True,
         n_tiers=5,
+        warm_refit=None,
         random_state=None,
         verbose=0,
     ):
@@ -194,6 +202,7 @@ class TierSearch(BaseSearch):
         self.n_rounds = n_rounds
         self.refit = refit
         self.n_tiers = n_tiers
+        self.warm_refit = warm_refit
 
     def _check_params(self, budget):
         if self.top_k > self.n_candidates:
@@ -312,7 +321,10 @@ class TierSearch(BaseSearch):
 
     def _fit(self, history):
         archs, values = list(history.success_archs), history.success_values
-        self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
+        if self.warm_refit is not None and self.n_fits_:
+            self.ranker_.set_params(**self.warm_refit)
+        else:
+            self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
         self.ranker_.fit(archs, values)
         self._fit_sampler(archs, values, history.rng)
         self.n_fits_ += 1
