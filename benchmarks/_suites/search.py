@@ -6,6 +6,13 @@ metric of the export; NB101: 108-epoch validation accuracy; NAS-Bench-Graph: val
 accuracy, with test accuracy recorded beside it and never used to choose). On NB101 the
 searches draw from the 20k slice (the table's ``search_space``) so that every query has an
 answer.
+
+Beside them: tier search with the library's defaults (what a user gets), the small-budget
+tier search (a start-up of the best of a uniform pool by data-free SynFlow, then small
+rounds; NB201 only) and the same small steps with a uniform start-up, and Optuna's
+``TPESampler(multivariate=True)`` and ``GPSampler`` through ``suggest_architecture`` (the
+optuna suite's studies, charged for every trial; not on the NB101 slice). ``searcher s`` is
+each searcher's own time per search (asks and fits, not the oracle).
 """
 
 import numpy as np
