@@ -157,3 +157,12 @@ def test_a_bad_warm_refit_parameter_is_named(space):
     search = tier(space, warm_refit={"no_such_parameter": 1})
     with pytest.raises(ValueError, match="no_such_parameter"):
         search.run(accuracy, 16)
+
+
+def test_a_prior_search_keeps_a_journal_and_resumes_from_it(space, tmp_path):
+    path = tmp_path / "journal.jsonl"
+    tier(space, initial_prior=prior, n_prior_pool=50).run(accuracy, 11, journal=path)
+    resumed = tier(space, initial_prior=prior, n_prior_pool=50)
+    result = resumed.run(accuracy, 16, journal=path)
+    assert result.n_queries == 16 and len({space.hash(a) for a in result.archs}) == 16
+    assert resumed.n_fits_ == 1  # the journal's 11 evaluations told back, one fit
