@@ -35,6 +35,19 @@ def parse_args(argv=None):
         "--seeds", type=int, default=None, help="number of seeds (0..N-1); default per suite"
     )
     parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds run from this one (e.g. 100 for validation seeds that choose settings, "
+        "kept apart from the reported seeds 0..N-1)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="the searches' budget instead of the configuration's (search suites)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=common.DEFAULT_OUT,
@@ -162,13 +175,20 @@ def run_suite(
     jobs=1,
     progress=True,
     checkpoint_s=0.0,
+    first_seed=0,
+    budget=None,
 ):
     """Run one suite, write ``<out_dir>/<name>.json`` and return its payload."""
     module = SUITES[name]
     mode = "quick" if quick else "full"
     config = restrict(module.CONFIGS[mode], benchmarks, models, methods, sizes)
+    if budget is not None:
+        if "budget" not in config:
+            raise ValueError(f"--budget: the {name} suite has no budget to set.")
+        config["budget"] = budget
     jobs = 1 if name in ("cost", "parallel") else jobs
-    seeds = list(range(n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]))
+    n_seeds = n_seeds if n_seeds is not None else module.DEFAULT_SEEDS[mode]
+    seeds = list(range(first_seed, first_seed + n_seeds))
     started_at = datetime.datetime.now(datetime.timezone.utc)
     started = time.perf_counter()
     records = []
@@ -241,6 +261,8 @@ def main(argv=None):
                 tag=args.tag,
                 jobs=args.jobs,
                 progress=not args.no_progress,
+                first_seed=args.first_seed,
+                budget=args.budget,
             )
         print(
             f"{name}: {len(payload['records'])} records in {payload['wall_time_s']:.0f} s "

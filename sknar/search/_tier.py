@@ -13,6 +13,7 @@ from ._base import BaseSearch
 from ._history import SearchWarning
 from ._objectives import band_tiers
 from ._uniform import distinct_uniform, draw_seed
+from ._warm import PriorStartup
 
 # Parents of n_parents="auto": chosen on NB201 searches with seeds outside the search suite's
 # (see the search user guide).
@@ -41,7 +42,9 @@ class TierSearch(BaseSearch):
     """NAR's tier-guided search: rank sampled candidates, evaluate only the best few.
 
     1. evaluate ``n_initial`` uniform architectures (the first :meth:`ask`; failed ones
-       are replaced by new uniform draws, so that the first fit sees ``n_initial`` values);
+       are replaced by new uniform draws, so that the first fit sees ``n_initial`` values),
+       or, with an ``initial_prior``, the ``n_initial`` best of ``n_prior_pool`` uniform
+       draws by that prior's training-free scores (one per network of the space);
     2. fit a clone of ``ranker`` on the evaluated architectures and their values, and a clone
        of ``sampler`` on their quality tiers (a :class:`~sknar.tiers.TierTransformer` with
        ``n_tiers`` quantile tiers of the values);
@@ -74,6 +77,16 @@ class TierSearch(BaseSearch):
         ``TierSampler(space)`` when None.
     n_initial : int, default=50
         Uniform architectures evaluated first.
+    initial_prior : callable, transformer or None, default=None
+        Knowledge that costs no training, used to choose the start-up queries: a callable
+        ``initial_prior(archs) -> scores`` (higher = more promising; e.g. a parameter count)
+        or a transformer whose first column of ``transform(archs)`` is such a score (e.g.
+        ``ZeroCostScorer(space, scores=["synflow"])`` of :mod:`sknar.proxies`, fitted with
+        ``fit()`` when unfitted, never cloned, so that its cache serves later searches).
+        None draws the start-up uniformly.
+    n_prior_pool : int, default=1000
+        Uniform draws the ``initial_prior`` scores, once per search; the start-up evaluates
+        the best ``n_initial`` of them. Ignored without ``initial_prior``.
     n_candidates : int, default=500
         Candidates drawn per round by the sampler.
     n_parents : int or "auto", default="auto"
@@ -104,6 +117,12 @@ class TierSearch(BaseSearch):
         ``{name: "max" | "min"}`` searched for together; see :class:`BaseSearch`.
     constraints : dict or None, default=None
         ``{name: (op, bound)}``; see :class:`BaseSearch`.
+    warm_refit : dict or None, default=None
+        Parameters set on the last fitted ranker for each refit after the first, which then
+        refits it in place instead of a fresh clone: e.g. ``{"narranker__warm_start": True,
+        "narranker__max_epochs": 10}`` makes the refits of small rounds start from the
+        previous fit's weights at a fraction of its epochs. None fits a fresh clone of
+        ``ranker`` every time.
     random_state : int, RandomState instance or None, default=None
         Seeds the search; an int gives the same queries on every run.
     verbose : int, default=0
@@ -153,6 +172,8 @@ class TierSearch(BaseSearch):
         "ranker": [HasMethods(["fit", "predict"]), None],
         "sampler": [HasMethods(["fit", "sample", "set_params"]), None],
         "n_initial": [Interval(Integral, 2, None, closed="left")],
+        "initial_prior": [callable, HasMethods(["transform"]), None],
+        "n_prior_pool": [Interval(Integral, 1, None, closed="left")],
         "n_candidates": [Interval(Integral, 1, None, closed="left")],
         "n_parents": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "n_mutants": [Interval(Integral, 1, None, closed="left")],
@@ -160,6 +181,7 @@ class TierSearch(BaseSearch):
         "n_rounds": [Interval(Integral, 0, None, closed="left"), None],
         "refit": ["boolean", Interval(Integral, 1, None, closed="left")],
         "n_tiers": [Interval(Integral, 2, None, closed="left")],
+        "warm_refit": [dict, None],
     }
     _method = "tier search"
 
@@ -170,6 +192,8 @@ class TierSearch(BaseSearch):
         ranker=None,
         sampler=None,
         n_initial=50,
+        initial_prior=None,
+        n_prior_pool=1000,
         n_candidates=500,
         n_parents="auto",
         n_mutants=30,
@@ -179,6 +203,7 @@ class TierSearch(BaseSearch):
         n_tiers=5,
         objectives=None,
         constraints=None,
+        warm_refit=None,
         random_state=None,
         verbose=0,
     ):
@@ -192,6 +217,8 @@ class TierSearch(BaseSearch):
         self.ranker = ranker
         self.sampler = sampler
         self.n_initial = n_initial
+        self.initial_prior = initial_prior
+        self.n_prior_pool = n_prior_pool
         self.n_candidates = n_candidates
         self.n_parents = n_parents
         self.n_mutants = n_mutants
@@ -199,6 +226,7 @@ class TierSearch(BaseSearch):
         self.n_rounds = n_rounds
         self.refit = refit
         self.n_tiers = n_tiers
+        self.warm_refit = warm_refit
 
     def _check_params(self, budget):
         if self.top_k > self.n_candidates:
@@ -231,6 +259,21 @@ class TierSearch(BaseSearch):
         self.n_parents_ = _AUTO_PARENTS if self.n_parents == "auto" else self.n_parents
         self.n_tiers_ = None
         self.sampler_ = None
+        self._prior_startup = (
+            None
+            if self.initial_prior is None
+            else PriorStartup(self.space, self.initial_prior, self.n_prior_pool)
+        )
+
+    def _startup(self, history, n):
+        """Uniform start-up draws, or the best of a pool by ``initial_prior``."""
+        short = self._n_startup() - history.n_ok - history.n_pending
+        if self._prior_startup is None or self._n_startup() <= history.n_ok:
+            return super()._startup(history, n)
+        if short <= 0:
+            return []  # wait for the start-up results already asked for
+        draws = self._prior_startup.next(history, min(short, n))
+        return draws if draws else super()._startup(history, n)
 
     def _propose(self, history, n):
         if self.n_rounds_ == 0 and history.n_told > self.n_initial:
@@ -306,7 +349,10 @@ class TierSearch(BaseSearch):
     def _fit(self, history):
         # With several objectives or constraints: the scores (bands of non-dominated rank).
         archs, values = list(history.success_archs), history.success_scores
-        self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
+        if self.warm_refit is not None and self.n_fits_:
+            self.ranker_.set_params(**self.warm_refit)
+        else:
+            self.ranker_ = _seed_unset_random_states(clone(self._ranker()), history.rng)
         self.ranker_.fit(archs, values)
         self._fit_sampler(archs, values, history.rng, history.success_bands)
         self.n_fits_ += 1
