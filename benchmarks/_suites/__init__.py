@@ -5,7 +5,17 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 ``report(payload)`` (Markdown); most also define ``answer(payload)`` and ``plot``.
 """
 
-from . import ablation, cost, optuna, parallel, quality, search, training, transfer
+from . import (
+    ablation,
+    cost,
+    multifidelity,
+    optuna,
+    parallel,
+    quality,
+    search,
+    training,
+    transfer,
+)
 
 SUITES = {
     "quality": quality,
@@ -16,6 +26,7 @@ SUITES = {
     "training": training,
     "parallel": parallel,
     "optuna": optuna,
+    "multifidelity": multifidelity,
 }
 
 __all__ = ["SUITES"]

@@ -14,6 +14,7 @@ SUITE_ORDER = (
     "parallel",
     "training",
     "optuna",
+    "multifidelity",
 )
 NOTES_FILE = "notes.md"
 
@@ -94,6 +95,10 @@ def _answers(payloads):
             ("search", "ablation", "optuna"),
         ),
         ("What does it cost?", ("cost", "parallel")),
+        (
+            "Does multi-fidelity search reach full training's result for fewer epochs?",
+            ("multifidelity",),
+        ),
         ("What do real trainings show, without a benchmark table?", ("training",)),
     )
     for question, suites in questions:

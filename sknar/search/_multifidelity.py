@@ -578,7 +578,8 @@ class MultiFidelityTierSearch(BaseEstimator):
             params.pop(name, None)
         params["fidelities"] = [int(e) for e in self.fidelities]
         seed = self.random_state
-        seed = int(seed) if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) else None
+        is_int = isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+        seed = int(seed) if is_int else None
         header = make_header(type(self).__name__, params, self.space, seed, oracle)
         journal = Journal(path, header, fresh_seed=lambda: int(
             np.random.SeedSequence().generate_state(1)[0] % np.iinfo(np.int32).max
