@@ -8,6 +8,7 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 from . import (
     ablation,
     cost,
+    fashion,
     multifidelity,
     optuna,
     parallel,
@@ -27,6 +28,7 @@ SUITES = {
     "parallel": parallel,
     "optuna": optuna,
     "multifidelity": multifidelity,
+    "fashion": fashion,
 }
 
 __all__ = ["SUITES"]
