@@ -28,7 +28,22 @@ __all__ = ["FidelityQuery", "MultiFidelityResult", "MultiFidelityTierSearch"]
 
 
 class FidelityQuery(NamedTuple):
-    """One evaluation a multi-fidelity search asks for: train ``arch`` for ``epochs``."""
+    """One evaluation a multi-fidelity search asks for: train ``arch`` for ``epochs``.
+
+    Parameters
+    ----------
+    arch : architecture
+        The architecture, in the space's canonical form.
+    epochs : int
+        The fidelity: the epochs of the training asked for.
+
+    Examples
+    --------
+    >>> from sknar.search import FidelityQuery
+    >>> query = FidelityQuery(("a", "b"), 12)
+    >>> query.epochs, tuple(query)
+    (12, (('a', 'b'), 12))
+    """
 
     arch: Any
     epochs: int
@@ -41,6 +56,17 @@ class MultiFidelityResult(SearchResult):
     ``archs``, ``values``, ``best_arch`` ... are those of the full-fidelity evaluations
     (the only values comparable with a full-fidelity search); ``budget`` is in epochs.
 
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of :class:`SearchResult`, over the full-fidelity evaluations.
+    fidelity_costs : dict
+        What each fidelity cost (see Attributes).
+    epochs_spent : array-like of shape (n_queries,)
+        Epochs spent when each full-fidelity evaluation was told.
+    evaluations : list of dict
+        Every evaluation, all fidelities.
+
     Attributes
     ----------
     fidelity_costs : dict
@@ -51,6 +77,17 @@ class MultiFidelityResult(SearchResult):
     evaluations : list of dict
         Every evaluation, all fidelities, in the order told: ``arch``, ``epochs``,
         ``value``, ``error``.
+
+    Examples
+    --------
+    >>> from sknar.search import MultiFidelityResult
+    >>> result = MultiFidelityResult(
+    ...     "demo", ["a", "b"], [0.7, 0.9], None, 1.0, 100,
+    ...     fidelity_costs={4: {"evaluations": 8, "epochs": 32, "seconds": 1.0},
+    ...                     12: {"evaluations": 2, "epochs": 24, "seconds": 1.0}},
+    ...     epochs_spent=[44, 56], evaluations=[])
+    >>> result.epochs_used, result.best_within(50), result.best_within(60)
+    (56, 0.7, 0.9)
     """
 
     def __init__(self, *args, fidelity_costs, epochs_spent, evaluations, **kwargs):
@@ -65,7 +102,17 @@ class MultiFidelityResult(SearchResult):
         return int(sum(cost["epochs"] for cost in self.fidelity_costs.values()))
 
     def best_within(self, epochs):
-        """The best full-fidelity value told within ``epochs`` training epochs (NaN if none)."""
+        """The best full-fidelity value told within ``epochs`` training epochs (NaN if none).
+
+        Parameters
+        ----------
+        epochs : int
+            Training epochs, every fidelity counted.
+
+        Returns
+        -------
+        value : float
+        """
         inside = (self.epochs_spent <= epochs) & ~self.failed
         return float(np.max(self.values[inside])) if inside.any() else float("nan")
 
@@ -554,6 +601,18 @@ class MultiFidelityTierSearch(BaseEstimator):
 
         As :meth:`BaseSearch.open_journal`: each evaluation is recorded with its fidelity
         (the epochs trained) and its hash is the architecture's at that fidelity.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The journal file (JSON Lines, see :func:`read_journal`).
+        oracle : callable or None, default=None
+            The oracle the evaluations come from, described in the header and checked on
+            resuming; None: not recorded, not checked.
+
+        Returns
+        -------
+        self : MultiFidelityTierSearch
         """
         validate_parameter_constraints(
             {"path": [str, os.PathLike]}, {"path": path}, f"{type(self).__name__}.open_journal"
