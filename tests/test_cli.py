@@ -341,6 +341,14 @@ def _bad_cases():
         "train with a benchmark": (["search", "--train", "digits", "--benchmark", "nasbench201"],
                                    "--benchmark: --train digits reads no benchmark table"),
         "epochs without training": (["search", "--epochs", "2"], "--epochs: only a search"),
+        "low epochs without training": (["search", "--low-epochs", "1"],
+                                        "--low-epochs: only a tier search that trains"),
+        "low epochs not below epochs": (
+            ["search", "--train", "digits", "--epochs", "2", "--low-epochs", "2"],
+            "--low-epochs 2: must be fewer than --epochs 2"),
+        "fashion-mnist with a benchmark": (
+            ["search", "--train", "fashion-mnist", "--benchmark", "nasbench201"],
+            "--benchmark: --train fashion-mnist reads no benchmark table"),
         "journal unwritable": (["search", "--journal", "{unwritable}/j.jsonl"], "--journal"),
         "training set too large": (["demo", "--n-train", "30000", "--output", "{tmp}"],
                                    "--n-train 30000: n_train=30000 leaves nothing held out"),
@@ -631,6 +639,43 @@ def test_search_trains_networks_on_digits(tmp_path, capsys):
     last = err.strip().splitlines()[-1]
     assert f"validation accuracy {result['best_value']:.4f}" in last
     assert f"held-out test accuracy of the found cell {result['test_accuracy']:.4f}" in last
+
+
+def test_multi_fidelity_search_trains_briefly_then_promotes(tmp_path, capsys):
+    output = tmp_path / "mf.json"
+    # 5 full trainings of 2 epochs = 10 epochs: 8 candidates for 1 epoch, the best for 2.
+    status, _, err = _run(["search", "--train", "digits", "--budget", "5", "--epochs", "2",
+                           "--low-epochs", "1", "--output", str(output), "--quiet"], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["low_epochs"] == 1 and result["epochs"] == 2
+    costs = result["fidelity_costs"]
+    assert costs["1"]["evaluations"] == 8 and costs["2"]["evaluations"] == 1
+    assert costs["1"]["epochs"] + costs["2"]["epochs"] <= 10
+    assert result["n_queries"] == 1 and 0.0 <= result["test_accuracy"] <= 1.0
+
+
+def test_fashion_mnist_missing_names_the_data_flag(tmp_path, capsys):
+    status, _, err = _run(["search", "--train", "fashion-mnist", "--strategy", "random",
+                           "--data", str(tmp_path), "--quiet"], capsys)
+    assert status == EXIT_INPUT_ERROR and err.count("\n") == 1
+    assert "--train fashion-mnist" in err and "--data PATH" in err
+    assert "dataset-fashion-mnist" in err
+
+
+@pytest.mark.slow  # one training of one epoch on 2,000 Fashion-MNIST images, then a retrain
+def test_search_trains_networks_on_fashion_mnist(tmp_path, capsys):
+    from sknar.utils.testing import require_data
+
+    folder = require_data("fashion-mnist/train-images-idx3-ubyte.gz").parent
+    output = tmp_path / "fashion.json"
+    status, _, err = _run(["search", "--train", "fashion-mnist", "--data", str(folder),
+                           "--strategy", "random", "--budget", "1", "--epochs", "1",
+                           "--output", str(output), "--quiet"], capsys)
+    assert status == EXIT_OK, err
+    result = json.loads(output.read_text())
+    assert result["train"] == "fashion-mnist" and result["n_queries"] == 1
+    assert 0.0 <= result["test_accuracy"] <= 1.0
 
 
 @pytest.mark.slow  # a subprocess training eight networks

@@ -527,3 +527,43 @@ def test_descriptions_tell_experiments_apart(space, small):
     assert dataset.describe()["train"] == {"dataset": f"{__name__}._Pairs", "length": 256}
     table = TabularOracle([CONV], [1.0], space=space, fidelities={4: [0.5]}, epochs=12)
     assert table.describe()["epochs"] == 12 and list(table.describe()["fidelities"]) == ["4"]
+
+
+# --- under Optuna's pruning ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lower, pruned", [(0.99, True), (0.0, False)])
+def test_a_real_training_under_optunas_pruner_stops_early_and_is_recorded_pruned(
+    space, small, lower, pruned
+):
+    optuna = pytest.importorskip("optuna")
+    from sknar.integration.optuna import pruning_callback
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    train, validation = small
+    oracle = TrainingOracle(space, train, validation, network_params=TINY, epochs=3)
+    epochs_run = []
+
+    def objective(trial):
+        report = pruning_callback(trial)
+
+        def on_epoch(epoch, accuracy):
+            epochs_run.append(epoch)
+            report(epoch, accuracy)
+
+        return oracle(POOL, on_epoch=on_epoch)
+
+    # No tiny network reaches 0.99 after an epoch: the first report prunes it; nothing is
+    # below 0.0: the training runs its 3 epochs.
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=lower)
+    )
+    study.optimize(objective, n_trials=1)
+    (trial,) = study.trials
+    if pruned:
+        assert trial.state == optuna.trial.TrialState.PRUNED
+        assert epochs_run == [1] and list(trial.intermediate_values) == [1]
+    else:
+        assert trial.state == optuna.trial.TrialState.COMPLETE
+        assert epochs_run == [1, 2, 3] and 0.0 <= trial.value <= 1.0
+        assert trial.intermediate_values[3] == pytest.approx(trial.value)

@@ -8,6 +8,8 @@ Each module defines ``CONFIGS`` (``"full"`` and ``"quick"``), ``DEFAULT_SEEDS``,
 from . import (
     ablation,
     cost,
+    fashion,
+    multifidelity,
     multiobjective,
     optuna,
     parallel,
@@ -27,6 +29,8 @@ SUITES = {
     "parallel": parallel,
     "optuna": optuna,
     "multiobjective": multiobjective,
+    "multifidelity": multifidelity,
+    "fashion": fashion,
 }
 
 __all__ = ["SUITES"]

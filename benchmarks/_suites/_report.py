@@ -15,6 +15,8 @@ SUITE_ORDER = (
     "training",
     "optuna",
     "multiobjective",
+    "multifidelity",
+    "fashion",
 )
 NOTES_FILE = "notes.md"
 
@@ -95,7 +97,14 @@ def _answers(payloads):
             ("search", "ablation", "optuna"),
         ),
         ("What does it cost?", ("cost", "parallel")),
-        ("What do real trainings show, without a benchmark table?", ("training",)),
+        (
+            "Does multi-fidelity search reach full training's result for fewer epochs?",
+            ("multifidelity",),
+        ),
+        (
+            "What do real trainings show, without a benchmark table?",
+            ("training", "fashion"),
+        ),
     )
     for question, suites in questions:
         lines += [f"### {question}", ""]

@@ -120,11 +120,22 @@ def check_search_flags(args, ranker_flags):
         flags = ", ".join("--" + name.replace("_", "-") for name in ranker_only)
         raise ValueError(f"{flags}: only tier search has a ranker, not --strategy {args.strategy}")
     if args.train:
-        given = [flag for flag in ("data", "benchmark", "dataset") if getattr(args, flag)]
+        # --data is the folder of the Fashion-MNIST files; digits ship with scikit-learn.
+        table_flags = ("benchmark", "dataset") if args.train == "fashion-mnist" else (
+            "data", "benchmark", "dataset")
+        given = [flag for flag in table_flags if getattr(args, flag)]
         if given:
             raise ValueError(f"--{given[0]}: --train {args.train} reads no benchmark table")
     elif args.epochs is not None:
         raise ValueError("--epochs: only a search that trains (--train) has epochs")
+    low = getattr(args, "low_epochs", None)
+    if low is not None:
+        if not args.train or args.strategy != "tier":
+            raise ValueError("--low-epochs: only a tier search that trains (--train, "
+                             "--strategy tier) has a low fidelity")
+        if low >= (args.epochs or 3):
+            raise ValueError(f"--low-epochs {low}: must be fewer than --epochs "
+                             f"{args.epochs or 3}, the full training")
     args.benchmark = args.benchmark or "nasbench_graph"
     args.epochs = args.epochs or 3
 

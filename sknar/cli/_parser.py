@@ -117,10 +117,17 @@ def _add_search(command):
     search.add_argument("--budget", type=positive_int, default=100,
                         help="oracle calls (default: 100)")
     search.add_argument("--output", default="-", help="JSON results file (default: stdout)")
-    search.add_argument("--train", choices=("digits",), help="train NAS-Bench-201 networks on "
-                        "scikit-learn's digits instead of reading a benchmark table")
+    search.add_argument("--train", choices=("digits", "fashion-mnist"), help="train "
+                        "NAS-Bench-201 networks on scikit-learn's digits or on Fashion-MNIST "
+                        "(the IDX files in --data, $SKNAR_DATA/fashion-mnist or "
+                        "/usr/share/datasets/fashion-mnist) instead of reading a benchmark "
+                        "table")
     search.add_argument("--epochs", type=positive_int, help="epochs of each training of "
                         "--train (default: 3)")
+    search.add_argument("--low-epochs", type=positive_int, metavar="E", help="multi-fidelity "
+                        "tier search: train every candidate for E epochs first and only the "
+                        "best quarter for --epochs; --budget then counts the epochs of that "
+                        "many full trainings")
     search.add_argument("--journal", metavar="FILE", help="write every finished evaluation "
                         "here; running again with the same journal resumes the search")
     search.add_argument("--n-jobs", type=n_jobs, metavar="J", help="evaluations at once, "

@@ -12,8 +12,8 @@ from ._progress import Progress
 from ._searches import (
     objectives_summary,
     search_benchmark,
-    search_digits,
     search_summary,
+    search_training,
     sized_for_budget,
 )
 
@@ -82,10 +82,19 @@ def _run_search(args, progress, run_options):
     """The search the flags ask for: ``(result, what to record of where it ran)``."""
     if args.train:
         progress(f"{args.strategy} search training on {args.train}")
-        result, test_accuracy = search_digits(args.strategy, args.budget, epochs=args.epochs,
-                                              device=args.device or "cpu", **run_options)
-        return result, {"train": args.train, "epochs": args.epochs,
-                        "test_accuracy": test_accuracy}
+        try:
+            result, test_accuracy = search_training(
+                args.train, args.strategy, args.budget, epochs=args.epochs,
+                low_epochs=args.low_epochs, data=args.data, device=args.device or "cpu",
+                **run_options)
+        except FileNotFoundError as exc:
+            raise CLIError(f"--train {args.train}: {one_line(exc)} Give the folder of the "
+                           "files with --data PATH.") from None
+        where = {"train": args.train, "epochs": args.epochs, "test_accuracy": test_accuracy}
+        if args.low_epochs is not None:
+            where.update(low_epochs=args.low_epochs,
+                         fidelity_costs={str(e): c for e, c in result.fidelity_costs.items()})
+        return result, where
     data = load_benchmark_of(args)
     progress(f"{args.strategy} search on {args.benchmark} ({data.dataset})")
     result = search_benchmark(data, args.strategy, args.budget, **run_options)

@@ -23,6 +23,10 @@ The searchers:
 - :class:`TierSearch`: NAR's search. A ranker fitted on the evaluated architectures scores
   candidates drawn by a :class:`~sknar.sampler.TierSampler` fitted on their quality tiers;
   only the best-ranked few are evaluated.
+- :class:`MultiFidelityTierSearch`: tier search whose candidates are trained briefly
+  first, only the best promoted to full training (successive halving); its budget is in
+  training epochs and :meth:`~MultiFidelityTierSearch.ask` returns
+  :class:`FidelityQuery` pairs ``(arch, epochs)``.
 - :class:`RandomSearch`: uniform draws, the baseline every search must beat.
 - :class:`RegularizedEvolution`: aging evolution (Real et al., 2019) with mutations on the
   space.
@@ -42,6 +46,7 @@ from ._evolution import RegularizedEvolution
 from ._factory import SEARCH_STRATEGIES, make_searcher
 from ._history import SearchHistory, SearchWarning
 from ._journal import read_journal
+from ._multifidelity import FidelityQuery, MultiFidelityResult, MultiFidelityTierSearch
 from ._objectives import COST_METRICS, parse_constraint, parse_objective
 from ._random import RandomSearch
 from ._result import EvaluationError, SearchResult
@@ -52,6 +57,9 @@ __all__ = [
     "SEARCH_STRATEGIES",
     "BaseSearch",
     "EvaluationError",
+    "FidelityQuery",
+    "MultiFidelityResult",
+    "MultiFidelityTierSearch",
     "RandomSearch",
     "RegularizedEvolution",
     "SearchHistory",
