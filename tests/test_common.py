@@ -27,7 +27,7 @@ from sknar import NARRanker, TierSampler, TierTransformer
 from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder, PathEncoder
 from sknar.proxies import ZeroCostScorer
 from sknar.ranker import NARNet
-from sknar.search import RandomSearch, RegularizedEvolution, TierSearch
+from sknar.search import MultiFidelityTierSearch, RandomSearch, RegularizedEvolution, TierSearch
 from sknar.spaces import NASBench201Space
 from sknar.utils import all_estimators
 from sknar.utils.testing import ChainSpace
@@ -94,6 +94,20 @@ def _tier_search():
                       n_initial=6, n_candidates=10, top_k=2, n_tiers=2, random_state=0)
 
 
+def _chain_accuracy_at(arch, epochs):
+    # A longer training scores higher, in the same order of architectures.
+    return _chain_accuracy(arch) * epochs / (epochs + 1)
+
+
+def _multi_fidelity_search():
+    ranker = make_pipeline(FunctionTransformer(_chain_features),
+                           RandomForestRegressor(n_estimators=5, random_state=0))
+    return MultiFidelityTierSearch(
+        CHAIN, fidelities=(1, 2), ranker=ranker, sampler=TierSampler(CHAIN, min_tier_size=1),
+        n_initial=6, batch_size=2, eta=2, n_candidates=10, n_tiers=2, random_state=0,
+    )
+
+
 TINY_RANKER = dict(n_tiers=2, d_model=8, n_heads=2, d_ff=8, max_epochs=2, random_state=0)
 
 ESTIMATORS = {
@@ -104,6 +118,9 @@ ESTIMATORS = {
         lambda: NARNet(module__n_patches=2, module__patch_size=2, module__n_tiers=2,
                        module__d_model=8, module__n_heads=2, module__d_ff=8, max_epochs=1),
         _fit_on_numbers,
+    ),
+    "MultiFidelityTierSearch": Row(
+        _multi_fidelity_search, lambda searcher: searcher.run(_chain_accuracy_at, 16)
     ),
     "NARRanker": Row(lambda: NARRanker(**TINY_RANKER), _fit_on_numbers),
     "PathEncoder": Row(lambda: PathEncoder(NASBench201Space()), _fit_on_archs),

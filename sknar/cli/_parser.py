@@ -126,7 +126,7 @@ def _add_search(command):
                         "--train (default: 3)")
     search.add_argument("--low-epochs", type=positive_int, metavar="E", help="multi-fidelity "
                         "tier search: train every candidate for E epochs first and only the "
-                        "best quarter for --epochs; --budget then counts the epochs of that "
+                        "best quarter for --epochs, and --budget then counts the epochs of that "
                         "many full trainings")
     search.add_argument("--journal", metavar="FILE", help="write every finished evaluation "
                         "here; running again with the same journal resumes the search")

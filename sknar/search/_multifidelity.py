@@ -127,6 +127,9 @@ class _View:
         archs, values = search._rung_values(0)
         self.success_archs = archs
         self.success_values = np.asarray(values, dtype=np.float64)
+        # One objective: the ranker learns the values themselves, with no bands of fronts.
+        self.success_scores = self.success_values
+        self.success_bands = None
         size = space.size
         self.n_left = None if size is None else max(int(size) - len(self.taken), 0)
 
@@ -311,6 +314,7 @@ class MultiFidelityTierSearch(BaseEstimator):
 
     def _started(self):
         if getattr(self, "_rng", None) is None:
+            self._validate_params()
             self._begin(check_random_state(self.random_state), None)
 
     # --- ask / tell -----------------------------------------------------------------------
@@ -720,6 +724,7 @@ class MultiFidelityTierSearch(BaseEstimator):
             {"oracle": oracle, "budget": budget, "journal": journal, "on_error": on_error},
             caller_name=f"{type(self).__name__}.run",
         )
+        self._validate_params()  # before the seed is read: a bad random_state is named
         opened = getattr(self, "_journal", None)
         path = journal if journal is not None else (None if opened is None else opened.path)
         if path is not None:
