@@ -98,7 +98,7 @@ def _answers(payloads):
         ),
         ("What does it cost?", ("cost", "parallel")),
         (
-            "Does multi-fidelity search reach full training's result for fewer epochs?",
+            "Does multi-fidelity search reach the result of full trainings for fewer epochs?",
             ("multifidelity",),
         ),
         (

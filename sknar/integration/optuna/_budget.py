@@ -14,9 +14,10 @@ def within_budget(trial, budget, *, poll_s=0.5):
     ``study.optimize(n_trials=...)`` counts the trials of one worker, and Optuna's
     ``MaxTrialsCallback`` looks only after a trial ends, so workers started together
     overshoot. Call this first in the objective (before :func:`suggest_architecture`, so
-    that no network is claimed): it returns True while the completed trials and the other
-    running ones leave room for this one; it waits (polling every ``poll_s`` seconds) while
-    running trials could still fill the budget, and fails the trials of dead workers whose
+    that no network is claimed): it returns True while the completed trials and the running
+    ones started before it leave room for this one; it waits (polling every ``poll_s``
+    seconds) while those could still fill the budget (so that two workers never wait on
+    each other), and fails the trials of dead workers whose
     heartbeat has stopped (RDB storages with ``heartbeat_interval``) meanwhile; once
     ``budget`` trials have completed it stops the study (``study.stop()``) and returns
     False: the objective then raises :class:`optuna.TrialPruned`, leaving one pruned
@@ -57,8 +58,10 @@ def within_budget(trial, budget, *, poll_s=0.5):
             states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING),
         )
         n_complete = sum(t.state == TrialState.COMPLETE for t in trials)
+        # Only the trials started before this one: two workers waiting on each other's
+        # trials would otherwise wait for ever; in line by number, the first goes on.
         n_running = sum(
-            t.state != TrialState.COMPLETE and t._trial_id != trial._trial_id for t in trials
+            t.state != TrialState.COMPLETE and t.number < trial.number for t in trials
         )
         if n_complete >= budget:
             study.stop()
