@@ -199,6 +199,27 @@ def nar_ranker(*, preset=None, seed=0, quick=False, **params):
     return ranker
 
 
+def search_ranker(kind, data, seed, quick=False):
+    """The ranker of a suite's tier search: ``"forest"`` (a random forest on the one-hot
+    adjacency, fast) or NAR (:func:`nar_ranker` on the NAR features of the benchmark's
+    cost dataset)."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.pipeline import make_pipeline
+
+    from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder
+
+    space = data["search_space"]
+    if kind == "forest":
+        return make_pipeline(
+            AdjacencyOneHotEncoder(space),
+            RandomForestRegressor(n_estimators=100, n_jobs=1, random_state=seed),
+        )
+    return make_pipeline(
+        NARFeatureEncoder(space, dataset=data["cost_dataset"]),
+        nar_ranker(seed=seed, quick=quick),
+    )
+
+
 # The gradient-boosting baselines' settings; the number of trees depends on --quick.
 XGBOOST_PARAMS = {
     "max_depth": 6,

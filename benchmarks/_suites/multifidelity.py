@@ -86,23 +86,6 @@ def _data(key):
     return data, oracle
 
 
-def _ranker(kind, data, seed):
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.pipeline import make_pipeline
-
-    from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder
-
-    space = data["search_space"]
-    if kind == "forest":
-        return make_pipeline(
-            AdjacencyOneHotEncoder(space),
-            RandomForestRegressor(n_estimators=100, n_jobs=1, random_state=seed),
-        )
-    return make_pipeline(
-        NARFeatureEncoder(space, dataset=data["cost_dataset"]), common.nar_ranker(seed=seed)
-    )
-
-
 def _sampler(data):
     from sknar import TierSampler
 
@@ -134,7 +117,7 @@ def run_method(key, method, seed, config):
 
         search = TierSearch(
             space,
-            ranker=_ranker(config["ranker"], data, seed),
+            ranker=common.search_ranker(config["ranker"], data, seed),
             sampler=_sampler(data),
             random_state=seed,
             **config["tier_search"],
@@ -152,7 +135,7 @@ def run_method(key, method, seed, config):
         search = MultiFidelityTierSearch(
             space,
             fidelities=oracle.fidelity_epochs,
-            ranker=_ranker(config["ranker"], data, seed),
+            ranker=common.search_ranker(config["ranker"], data, seed),
             sampler=_sampler(data),
             random_state=seed,
             **settings,

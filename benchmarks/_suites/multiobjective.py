@@ -138,24 +138,6 @@ def _truth(data, cost):
 # --- the searches ----------------------------------------------------------------------------
 
 
-def _ranker(kind, data, seed, quick):
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.pipeline import make_pipeline
-
-    from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder
-
-    space = data["search_space"]
-    if kind == "forest":
-        return make_pipeline(
-            AdjacencyOneHotEncoder(space),
-            RandomForestRegressor(n_estimators=100, n_jobs=1, random_state=seed),
-        )
-    return make_pipeline(
-        NARFeatureEncoder(space, dataset=data["cost_dataset"]),
-        common.nar_ranker(seed=seed, quick=quick),
-    )
-
-
 def _sknar_search(method, data, seed, config, quick, objectives, constraints, oracle, budget):
     from sknar import TierSampler
     from sknar.search import RandomSearch, TierSearch
@@ -168,7 +150,7 @@ def _sknar_search(method, data, seed, config, quick, objectives, constraints, or
         kind = "forest" if "forest" in method else "nar"
         search = TierSearch(
             space,
-            ranker=_ranker(kind, data, seed, quick),
+            ranker=common.search_ranker(kind, data, seed, quick),
             sampler=TierSampler(space, dataset=data["cost_dataset"]),
             objectives=objectives,
             constraints=constraints,

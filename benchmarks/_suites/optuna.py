@@ -98,24 +98,6 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 20, "quick": 1}
 
 
-def _ranker(kind, data, seed, quick):
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.pipeline import make_pipeline
-
-    from sknar.encoding import AdjacencyOneHotEncoder, NARFeatureEncoder
-
-    space = data["search_space"]
-    if kind == "forest":
-        return make_pipeline(
-            AdjacencyOneHotEncoder(space),
-            RandomForestRegressor(n_estimators=100, n_jobs=1, random_state=seed),
-        )
-    return make_pipeline(
-        NARFeatureEncoder(space, dataset=data["cost_dataset"]),
-        common.nar_ranker(seed=seed, quick=quick),
-    )
-
-
 def _tier_sampler(data, noise):
     from sknar import TierSampler
 
@@ -140,7 +122,7 @@ def _optuna_sampler(method, data, seed, config, quick):
     settings = config["tier_search"]
     return NARSampler(
         data["search_space"],
-        ranker=_ranker(config["ranker"], data, seed, quick),
+        ranker=common.search_ranker(config["ranker"], data, seed, quick),
         sampler=_tier_sampler(data, settings["noise"]),
         n_startup_trials=settings["n_initial"],
         n_candidates=settings["n_candidates"],
@@ -163,7 +145,7 @@ def run_method(key, method, seed, config, quick):
         noise = settings.pop("noise")
         search = TierSearch(
             space,
-            ranker=_ranker(config["ranker"], data, seed, quick),
+            ranker=common.search_ranker(config["ranker"], data, seed, quick),
             sampler=_tier_sampler(data, noise),
             random_state=seed,
             **settings,
