@@ -48,3 +48,34 @@ def test_table_space_draws_and_lists_only_table_architectures():
     for seed in range(10):
         child = table.mutate(archs[seed], random_state=seed)
         assert child in set(archs) and child != archs[seed]
+
+
+def test_a_mutant_that_misses_the_table_becomes_a_nearest_neighbour():
+    from sknar.spaces import NASBench101Space
+
+    space = NASBench101Space()
+    archs = space.sample(40, random_state=0)
+    table = TableSpace(space, archs)
+    parent = table.archs[0]
+    codes = [space.to_parameters(arch) for arch in table.archs]
+    distances = [sum(code[name] != codes[0][name] for name in code) for code in codes]
+    nearest = min(d for d in distances if d > 0)
+    # No mutation of NAS-Bench-101 tried: the child is one of the table's nearest cells.
+    children = {space.hash(table.mutate(parent, random_state=seed, max_tries=0))
+                for seed in range(20)}
+    assert children <= {space.hash(arch) for arch, d in zip(table.archs, distances)
+                        if d == nearest}
+    # With tries, a mutant in the table is always another network of the table.
+    for seed in range(5):
+        child = table.mutate(parent, random_state=seed)
+        assert space.hash(child) in table.hashes and space.hash(child) != space.hash(parent)
+
+
+def test_a_copy_of_a_table_shares_its_architectures_and_drops_its_memos():
+    import copy
+
+    table = TableSpace(NASBench201Space(), NASBench201Space().sample(30, random_state=0))
+    table.mutate(table.archs[0], random_state=0, max_tries=0)
+    copied = copy.deepcopy(table)
+    assert copied.archs is table.archs and "_codes" not in vars(copied)
+    assert copied.mutate(table.archs[0], random_state=1) in table.archs
