@@ -27,7 +27,8 @@ from .. import _common as common
 from . import training as training_suite
 from ._task import Task
 
-METHODS = ("tier search", "multi-fidelity", "random search", "evolution", "TPE")
+SYNFLOW_TIER = "tier search (SynFlow start-up)"
+METHODS = ("tier search", SYNFLOW_TIER, "multi-fidelity", "random search", "evolution", "TPE")
 CONFIGS = {
     "full": {
         "network_params": {"C": 8, "N": 1},
@@ -41,6 +42,7 @@ CONFIGS = {
         "budget": 30,
         "methods": list(METHODS),
         "tier_search": {"n_initial": 10, "n_candidates": 300, "top_k": 5, "n_tiers": 3},
+        "n_prior_pool": 300,
         "multi_fidelity": {"n_initial": 16, "batch_size": 8, "eta": 4, "n_candidates": 300,
                            "n_tiers": 3},
         "min_tier_size": 2,
@@ -58,6 +60,7 @@ CONFIGS = {
         "budget": 8,
         "methods": list(METHODS),
         "tier_search": {"n_initial": 6, "n_candidates": 20, "top_k": 2, "n_tiers": 2},
+        "n_prior_pool": 20,
         "multi_fidelity": {"n_initial": 8, "batch_size": 4, "eta": 4, "n_candidates": 20,
                            "n_tiers": 2},
         "min_tier_size": 1,
@@ -121,6 +124,18 @@ def _tpe(oracle, space, seed, budget):
     return archs[best], float(values[best]), values
 
 
+def synflow_prior(space, data, config):
+    """SynFlow of each cell's network as the oracle builds it (one-channel 28x28 input).
+
+    Chosen over NASWOT, Jacobian covariance and gradient norm (on the training split's first
+    batch) by their Kendall tau with the validation accuracies of the suite's random cells
+    (0.39 against 0.27, 0.25 and 0.10 on 20 cells), never by a search's result."""
+    from sknar.proxies import ZeroCostScorer
+
+    params = {**config["network_params"], "in_channels": data.train[0].shape[1]}
+    return ZeroCostScorer(space, scores=["synflow"], data=data.train, network_params=params)
+
+
 def run_search(method, seed, config, quick):
     """One search; the selected cell trained afresh on train + validation, scored on test."""
     from sknar.sampler import TierSampler
@@ -148,6 +163,11 @@ def run_search(method, seed, config, quick):
         else:
             if method == "evolution":
                 searcher = RegularizedEvolution(space, random_state=seed)
+            elif method == SYNFLOW_TIER:
+                searcher = training_suite.make_searcher("tier search", space, seed, config,
+                                                        quick)
+                searcher.set_params(initial_prior=synflow_prior(space, data, config),
+                                    n_prior_pool=config["n_prior_pool"])
             else:
                 searcher = training_suite.make_searcher(method, space, seed, config, quick)
             result = searcher.run(oracle, config["budget"])
