@@ -227,3 +227,23 @@ def test_make_searcher_builds_each_strategy_and_leaves_a_given_sampler_alone():
         make_searcher("random", space, noise=0.4)
     with pytest.raises(ValueError, match="unknown search strategy 'bogus'"):
         make_searcher("bogus", space)
+
+
+def test_tpe_choices_outside_a_table_are_repaired_to_its_nearest_cell():
+    optuna = pytest.importorskip("optuna")
+    from benchmarks._suites.multifidelity import _TableRepair
+    from sknar.spaces import NASBench101Space, TableSpace
+
+    space = NASBench101Space()
+    table = TableSpace(space, space.sample(30, random_state=0))
+    repair = _TableRepair(table)
+    inside = table.to_parameters(table.archs[4])
+    assert repair.suggest(optuna.trial.FixedTrial(inside)) == table.archs[4]
+    # One edge of cell 4 flipped: unless another cell is as near, cell 4 comes back.
+    outside = dict(inside)
+    outside["edge_0_6"] = 1 - outside["edge_0_6"]
+    chosen = repair.suggest(optuna.trial.FixedTrial(outside))
+    codes = [table.to_parameters(arch) for arch in table.archs]
+    distance = [sum(code[k] != outside[k] for k in outside) for code in codes]
+    assert distance[table.archs.index(chosen)] == min(distance)
+    assert repair.repaired == 1 and len(repair.asked) >= 1
