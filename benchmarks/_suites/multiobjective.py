@@ -30,6 +30,7 @@ searches that found the constrained optimum.
 
 import functools
 import json
+import re
 import time
 from pathlib import Path
 
@@ -63,6 +64,11 @@ CONFIGS = {
 }
 DEFAULT_SEEDS = {"full": 20, "quick": 1}
 LATENCY_FILE = "nb201_latency_{dataset}.json"
+LATENCY_KEY_TEXT = (
+    "the network's NAS-Bench-201 representative, one digit per edge (1<-0, 2<-0, 2<-1, 3<-0, "
+    "3<-1, 3<-2): the index of its operation in (none, skip_connect, nor_conv_1x1, "
+    "nor_conv_3x3, avg_pool_3x3); ms: median forward time of batch 1"
+)
 # The network and input of each NB201 dataset, as the latency oracle builds and times them.
 LATENCY_NETWORKS = {
     "cifar10": {"input_shape": (3, 32, 32), "network_params": {"n_classes": 10}},
@@ -85,29 +91,38 @@ def _costs(data, cost):
     return latency_table(data, CONFIGS["full"]["latency"])
 
 
+def latency_key(space, arch):
+    """The key of a network in the latency files: its NAS-Bench-201 representative as one
+    digit per edge, the index of the edge's operation in ``space.op_names`` (isomorphic
+    cells are one network and share it)."""
+    representative = space.representatives([arch])[0]
+    ops = re.findall(r"([A-Za-z0-9_]+)~[0-9]+", representative)
+    return "".join(str(space.op_names.index(op)) for op in ops)
+
+
 def latency_table(data, params, out_dir=common.DEFAULT_OUT):
     """The latency (ms) of every row's network, measured once per network on this machine
     and kept in ``<out_dir>/nb201_latency_<dataset>.json`` (reused, extended when rows are
     missing)."""
-    from sknar.integration.optuna import network_key
     from sknar.oracles import LatencyOracle
 
     dataset = data.get("cost_dataset") or "cifar10"
     path = Path(out_dir) / LATENCY_FILE.format(dataset=dataset)
     stored = json.loads(path.read_text()) if path.is_file() else {"ms": {}}
     space = data["space"]
-    keys = [str(network_key(space, arch)) for arch in data["archs"]]
+    keys = [latency_key(space, arch) for arch in data["archs"]]
     missing = {key: arch for key, arch in zip(keys, data["archs"]) if key not in stored["ms"]}
     if missing:
         oracle = LatencyOracle(space, cache=False, **LATENCY_NETWORKS.get(dataset, {}), **params)
         for key, arch in missing.items():
-            stored["ms"][key] = oracle(arch)
+            stored["ms"][key] = round(float(oracle(arch)), 4)
         stored["measured_on"] = {
             k: v for k, v in oracle.measure(data["archs"][0]).items() if not k.endswith("_ms")
         }
         stored["params"] = params
+        stored["key"] = LATENCY_KEY_TEXT
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored))
+        path.write_text(json.dumps(stored, indent=0))
     return np.array([stored["ms"][key] for key in keys], dtype=np.float64)
 
 
