@@ -285,7 +285,13 @@ def _mean_std(values):
     values = [v for v in values if v is not None]
     if not values:
         return "-"
-    return f"{np.mean(values):.2f} ± {np.std(values):.2f}"
+    digits = _digits(values)
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
+def _digits(values):
+    """Two decimals for percentages (NAS-Bench-201), four for fractions (NAS-Bench-101)."""
+    return 4 if np.nanmax(np.abs(values)) <= 1.0 else 2
 
 
 def report(payload):
@@ -307,7 +313,8 @@ def report(payload):
         checks = [c for c in CHECKPOINTS if c <= config["trainings"]]
         optimum = next(r["optimum"] for r in records if r["benchmark"] == key)
         lines += [
-            f"**{common.BENCHMARK_LABELS.get(key, key)}** (optimum {optimum:.2f})",
+            f"**{common.BENCHMARK_LABELS.get(key, key)}** "
+            f"(optimum {optimum:.{_digits([optimum])}f})",
             "",
             "| method | "
             + " | ".join(f"best@{c}" for c in checks)
@@ -351,9 +358,10 @@ def answer(payload):
 
         tier, multi = mean("tier search", last), mean("multi-fidelity", half)
         verdict = "reaches" if multi >= tier else "does not reach"
+        digits = _digits([tier, multi])
         lines.append(
             f"- {common.BENCHMARK_LABELS.get(key, key)}: multi-fidelity within {half} full "
-            f"trainings' epochs {multi:.2f} vs tier search at {last} trainings {tier:.2f}: "
-            f"it {verdict} it ({multi - tier:+.2f})."
+            f"trainings' epochs {multi:.{digits}f} vs tier search at {last} trainings "
+            f"{tier:.{digits}f}: it {verdict} it ({multi - tier:+.{digits}f})."
         )
     return lines or ["- No multi-fidelity run."]
