@@ -50,7 +50,7 @@ CONFIGS = {
         "models": ["params", "latency"],
         "constrained": True,
         "tier_search": {"n_initial": 20, "n_candidates": 500, "top_k": 10, "n_tiers": 5},
-        "latency": {"n_repeats": 10, "n_warmup": 2, "n_threads": 1},
+        "latency": {"n_repeats": 7, "n_warmup": 1, "n_threads": 1},
     },
     "quick": {
         "benchmarks": ["nb201-cifar100"],
@@ -65,9 +65,9 @@ CONFIGS = {
 DEFAULT_SEEDS = {"full": 20, "quick": 1}
 LATENCY_FILE = "nb201_latency_{dataset}.json"
 LATENCY_KEY_TEXT = (
-    "the network's NAS-Bench-201 representative, one digit per edge (1<-0, 2<-0, 2<-1, 3<-0, "
-    "3<-1, 3<-2): the index of its operation in (none, skip_connect, nor_conv_1x1, "
-    "nor_conv_3x3, avg_pool_3x3); ms: median forward time of batch 1"
+    "the NAS-Bench-201 cell as written, one digit per edge (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, "
+    "3<-2): the index of its operation in (none, skip_connect, nor_conv_1x1, nor_conv_3x3, "
+    "avg_pool_3x3); ms: median forward time of batch 1"
 )
 # The network and input of each NB201 dataset, as the latency oracle builds and times them.
 LATENCY_NETWORKS = {
@@ -92,16 +92,17 @@ def _costs(data, cost):
 
 
 def latency_key(space, arch):
-    """The key of a network in the latency files: its NAS-Bench-201 representative as one
-    digit per edge, the index of the edge's operation in ``space.op_names`` (isomorphic
-    cells are one network and share it)."""
-    representative = space.representatives([arch])[0]
-    ops = re.findall(r"([A-Za-z0-9_]+)~[0-9]+", representative)
+    """The key of a cell in the latency files: one digit per edge, the index of the edge's
+    operation in ``space.op_names``. Cells as written, not their representatives: isomorphic
+    twins compute the same function but not at the same cost (a cell whose convolutions
+    feed no path to the output still runs them: 5.7 ms against 0.5 ms for the cell of
+    ``none`` it equals)."""
+    ops = re.findall(r"([A-Za-z0-9_]+)~[0-9]+", str(space.validate(arch)))
     return "".join(str(space.op_names.index(op)) for op in ops)
 
 
 def latency_table(data, params, out_dir=common.DEFAULT_OUT):
-    """The latency (ms) of every row's network, measured once per network on this machine
+    """The latency (ms) of every row's network, measured once per cell on this machine
     and kept in ``<out_dir>/nb201_latency_<dataset>.json`` (reused, extended when rows are
     missing)."""
     from sknar.oracles import LatencyOracle
