@@ -142,3 +142,45 @@ def test_rank_by_highest_fits_on_full_fidelity_values(space, oracle):
     result = make_search(space, rank_by="highest").run(oracle, budget=500)
     assert result.n_queries >= 1
     assert result.epochs_used <= 500
+
+
+class _TierCountingRanker:
+    """A ranker that, like NARRanker, refuses values with fewer levels than its tiers."""
+
+    fitted_on = []
+
+    def __init__(self, n_tiers=3):
+        self.n_tiers = n_tiers
+
+    def get_params(self, deep=True):
+        return {"n_tiers": self.n_tiers}
+
+    def set_params(self, **params):
+        self.n_tiers = params.get("n_tiers", self.n_tiers)
+        return self
+
+    def fit(self, archs, values):
+        if len(np.unique(values)) < self.n_tiers:
+            raise ValueError(f"y has {len(np.unique(values))} distinct value(s)")
+        self.fitted_on.append(len(values))
+        return self
+
+    def predict(self, archs):
+        return one_hot(archs).sum(axis=1)
+
+
+@pytest.mark.parametrize("full_value", [lambda arch: 0.5, lambda arch: float(arch[0] == "a")],
+                         ids=["one level", "fewer levels than tiers"])
+def test_tied_full_fidelity_values_fall_back_to_the_lowest_fidelity(space, full_value):
+    # The full trainings tie (a small validation split), the brief ones differ: the search
+    # learns from the brief ones instead of failing, as rank_by="highest" documents.
+    def oracle(arch, epochs):
+        return full_value(arch) if epochs == FIDELITIES[-1] else accuracy(arch) + epochs
+
+    _TierCountingRanker.fitted_on = []
+    search = make_search(space, ranker=_TierCountingRanker(), rank_by="highest")
+    result = search.run(oracle, budget=700)
+    assert result.epochs_used <= 700 and result.n_queries >= 2
+    n_low = result.fidelity_costs[FIDELITIES[0]]["evaluations"]
+    assert _TierCountingRanker.fitted_on and max(_TierCountingRanker.fitted_on) <= n_low
+    assert all(n > result.n_queries for n in _TierCountingRanker.fitted_on)

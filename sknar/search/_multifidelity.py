@@ -383,13 +383,10 @@ class MultiFidelityTierSearch(BaseEstimator):
     def _ranked_candidates(self):
         view = _View(self, self.space)
         tier = self._tier
-        archs, values = self._ranker_data(view)
-        if len(archs) < 2:
+        if not self._fit_ranker(view):
             return distinct_uniform(
                 self.space, self.batch_size, self._taken, self._rng, allow_fewer=True
             )
-        tier.ranker_ = _seed_unset_random_states(clone(tier._ranker()), self._rng)
-        tier.ranker_.fit(archs, values)
         tier._fit_sampler(list(view.success_archs), view.success_values, self._rng)
         tier.n_fits_ += 1
         candidates = tier._candidates(view)
@@ -400,12 +397,33 @@ class MultiFidelityTierSearch(BaseEstimator):
         order = np.argsort(-scores, kind="stable")[: self.batch_size]
         return [candidates[index] for index in order]
 
+    def _fit_ranker(self, view):
+        """Fit the ranker on the preferred values it can learn from; False if none."""
+        tier = self._tier
+        options = self._ranker_data(view)
+        for number, (archs, values) in enumerate(options, start=1):
+            if len(archs) < 2 or len(np.unique(values)) < 2:
+                continue  # one level teaches nothing (a small validation split ties often)
+            tier.ranker_ = _seed_unset_random_states(clone(tier._ranker()), self._rng)
+            try:
+                tier.ranker_.fit(archs, values)
+            except ValueError:
+                if number == len(options):
+                    raise
+                # Fewer distinct full-fidelity values than the ranker's tiers: the lowest
+                # fidelity's serve until there are enough.
+                continue
+            return True
+        return False
+
     def _ranker_data(self, view):
+        """The ``(archs, values)`` the ranker may learn from, preferred first."""
+        lowest = (list(view.success_archs), view.success_values)
         if self.rank_by == "highest":
             archs, values = self._rung_values(len(self._fidelities) - 1)
             if len(archs) >= max(2, self.n_initial // self.eta):
-                return archs, values
-        return list(view.success_archs), view.success_values
+                return [(archs, values), lowest]
+        return [lowest]
 
     def _rung_values(self, rung):
         epochs = self._fidelities[rung]
