@@ -177,8 +177,9 @@ class MultiFidelityTierSearch(BaseEstimator):
         Promotion ratio: the best ``ceil(n / eta)`` of a batch of ``n`` go up a fidelity.
     rank_by : {"highest", "lowest"}, default="highest"
         The values the ranker is fitted on: the highest fidelity's (few, but exact) once
-        ``n_initial / eta`` of them are known (the lowest fidelity's until then), or the
-        lowest fidelity's (every evaluated architecture has one). "highest" was ahead on
+        ``n_initial / eta`` of them are known and the ranker can learn from them (the
+        lowest fidelity's until then, and while they tie), or the lowest fidelity's (every
+        evaluated architecture has one). "highest" was ahead on
         the validation seeds of the multi-fidelity suite (NAS-Bench-201 CIFAR-10 at 25
         trainings' epochs: 94.26 against 93.89; NAS-Bench-101 at 100: 0.9470 against
         0.9437; level elsewhere).
