@@ -471,6 +471,14 @@ def machine_info():
 # --- records ------------------------------------------------------------------------------
 
 
+def format_mean_std(values, digits=2):
+    """``"mean ± std"`` of the values that are not None (population std), ``"-"`` if none."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
 def mean_std(values):
     """Mean, sample standard deviation (0 for one value) and count."""
     values = np.asarray([v for v in values if v is not None], dtype=np.float64)

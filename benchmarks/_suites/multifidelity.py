@@ -283,10 +283,7 @@ def tasks(config, seeds, quick):
 
 def _mean_std(values):
     values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    digits = _digits(values)
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+    return common.format_mean_std(values, _digits(values)) if values else "-"
 
 
 def _digits(values):

@@ -332,12 +332,6 @@ def tasks(config, seeds, quick):
 # --- report ----------------------------------------------------------------------------------
 
 
-def _mean_std(values, digits=2):
-    values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
-
 
 def report(payload):
     records = payload["records"]
@@ -372,7 +366,10 @@ def report(payload):
                 chosen = [r for r in runs if r["method"] == method]
                 if not chosen:
                     continue
-                hv = [_mean_std([r["at"][str(c)]["hv"] for r in chosen]) for c in checks]
+                hv = [
+                    common.format_mean_std([r["at"][str(c)]["hv"] for r in chosen])
+                    for c in checks
+                ]
                 found = [
                     f"{np.mean([r['at'][str(c)]['front'] for r in chosen]):.1f}" for c in checks
                 ]
@@ -395,7 +392,7 @@ def report(payload):
                 continue
             found = sum(r["found_optimum"] for r in chosen)
             lines.append(
-                f"| {method} | {_mean_std([r['best'] for r in chosen])} | "
+                f"| {method} | {common.format_mean_std([r['best'] for r in chosen])} | "
                 f"{found}/{len(chosen)} | "
                 f"{np.mean([r['n_infeasible_queries'] for r in chosen]):.1f} |"
             )

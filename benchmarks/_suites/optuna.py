@@ -335,12 +335,6 @@ def tasks(config, seeds, quick):
     return out
 
 
-def _mean_std(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return "-"
-    return f"{np.mean(values):.2f} ± {np.std(values):.2f}"
-
 
 def report(payload):
     records = payload["records"]
@@ -374,7 +368,9 @@ def report(payload):
             runs = [r for r in search if r["benchmark"] == key and r["method"] == method]
             if not runs:
                 continue
-            cells = [_mean_std([r["best_at"].get(str(c)) for r in runs]) for c in checks]
+            cells = [
+                common.format_mean_std([r["best_at"].get(str(c)) for r in runs]) for c in checks
+            ]
             found = sum(r["found_optimum"] for r in runs)
             lines.append(
                 f"| {method} | "
